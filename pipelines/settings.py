@@ -1,0 +1,68 @@
+"""One settings object for the whole build: `SUBOPS_*` environment variables, then `subops.toml`
+in the working directory, then defaults that make `make demo` work with nothing set.
+CLI flags override by constructing `Settings(**overrides)`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+class Settings(BaseSettings):
+    """Public configuration names (stable): SUBOPS_LANDING_DIR, SUBOPS_WAREHOUSE_DIR, ..."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUBOPS_", toml_file="subops.toml", extra="ignore", validate_default=True
+    )
+
+    landing_dir: Path = Field(Path("data/landing"), description="folder of extracts to ingest")
+    warehouse_dir: Path = Field(
+        Path("data/warehouse"), description="builds/ and the published current.duckdb live here"
+    )
+    reporting_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    schedule_timezone: str = Field("UTC", description="timezone of the 02:00 nightly schedule")
+    as_of_date: dt.date | None = Field(
+        None, description="build as-of date; default: the latest extract date in the landing folder"
+    )
+    support_cost_per_minute: Decimal = Field(Decimal("1.50"), description="R7, reporting currency")
+    services_cost_per_hour: Decimal = Field(Decimal("95"), description="R7, reporting currency")
+    keep_builds: int = Field(3, ge=1, description="how many build files to keep after publishing")
+    dashboard_port: int = Field(8501)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # precedence: CLI flags (init) > environment > subops.toml > defaults
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def current_warehouse(self) -> Path:
+        """The published warehouse: always `<warehouse dir>/current.duckdb`."""
+        return self.warehouse_dir / "current.duckdb"
+
+    @property
+    def builds_dir(self) -> Path:
+        return self.warehouse_dir / "builds"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Settings with CLI overrides applied (None values are ignored)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,1 @@
+"""The warehouse on disk: build files, publication, read-only access."""
