@@ -48,7 +48,11 @@ LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_extract_id", "VARCHAR", "extract id of that file (its name without extension)"),
     ("_row_number", "BIGINT", "1-based data row number in that file (header excluded)"),
     ("_loaded_at", "TIMESTAMP", "UTC time the row was loaded"),
-    ("_is_deleted", "BOOLEAN", "snapshot tables: key absent from the latest extract (kept, flagged)"),
+    (
+        "_is_deleted",
+        "BOOLEAN",
+        "snapshot tables: key absent from the latest extract (kept, flagged)",
+    ),
     ("_extra", "VARCHAR", "JSON object of columns not in the contract (schema drift), else NULL"),
 )
 
@@ -155,4 +159,8 @@ class Table:
         """CREATE TABLE statement of the raw table (contract columns then lineage columns)."""
         cols = [f'"{c.name}" {c.sql_type}' for c in self.columns]
         cols += [f'"{n}" {t}' for n, t, _ in LINEAGE_COLUMNS]
-        return f"CREATE TABLE IF NOT EXISTS {schema}.{self.raw_table} (\n  " + ",\n  ".join(cols) + "\n)"
+        return (
+            f"CREATE TABLE IF NOT EXISTS {schema}.{self.raw_table} (\n  "
+            + ",\n  ".join(cols)
+            + "\n)"
+        )

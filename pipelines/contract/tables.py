@@ -21,10 +21,21 @@ def _id(name: str, required: bool = True, ref: str | None = None, desc: str = ""
     return Column(name, T.ID, required=required, references=references, description=desc)
 
 
-def _money(name: str, required: bool = True, minimum: str | None = None, desc: str = "",
-           exclusive: bool = False) -> Column:
-    return Column(name, T.DECIMAL, required=required, minimum=minimum, exclusive_minimum=exclusive,
-                  description=desc)
+def _money(
+    name: str,
+    required: bool = True,
+    minimum: str | None = None,
+    desc: str = "",
+    exclusive: bool = False,
+) -> Column:
+    return Column(
+        name,
+        T.DECIMAL,
+        required=required,
+        minimum=minimum,
+        exclusive_minimum=exclusive,
+        description=desc,
+    )
 
 
 def _enum(name: str, values: tuple[str, ...], required: bool = True, desc: str = "") -> Column:
@@ -55,7 +66,10 @@ POS = "procurement.purchase_orders"
 
 TABLES: tuple[Table, ...] = (
     Table(
-        "crm", "accounts", LoadMode.SNAPSHOT, ("account_id",),
+        "crm",
+        "accounts",
+        LoadMode.SNAPSHOT,
+        ("account_id",),
         description="Customer accounts from the CRM; each extract is the full table.",
         columns=(
             _id("account_id"),
@@ -65,14 +79,22 @@ TABLES: tuple[Table, ...] = (
             _enum("region", REGIONS),
             Column("country", T.COUNTRY, description="ISO 3166-1 alpha-2"),
             _cur(desc="billing currency of the account"),
-            _id("parent_account_id", required=False, ref=ACCOUNTS,
-                desc="parent account in a group, if any"),
+            _id(
+                "parent_account_id",
+                required=False,
+                ref=ACCOUNTS,
+                desc="parent account in a group, if any",
+            ),
             _ts("created_at"),
             _ts("updated_at"),
         ),
     ),
     Table(
-        "crm", "opportunities", LoadMode.APPEND, ("opportunity_id",), version="updated_at",
+        "crm",
+        "opportunities",
+        LoadMode.APPEND,
+        ("opportunity_id",),
+        version="updated_at",
         description="Sales opportunities; new or changed rows per extract.",
         columns=(
             _id("opportunity_id"),
@@ -87,14 +109,20 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "crm", "contracts", LoadMode.APPEND, ("contract_id",), version="updated_at",
+        "crm",
+        "contracts",
+        LoadMode.APPEND,
+        ("contract_id",),
+        version="updated_at",
         description="Customer contracts with their approval trail.",
         columns=(
             _id("contract_id"),
             _id("account_id", ref=ACCOUNTS),
             _id("opportunity_id", required=False, ref=OPPORTUNITIES),
-            _enum("status", ("draft", "pending_approval", "approved", "active", "expired",
-                             "terminated")),
+            _enum(
+                "status",
+                ("draft", "pending_approval", "approved", "active", "expired", "terminated"),
+            ),
             _date("start_date"),
             _date("end_date", required=False),
             Column("term_months", T.INT),
@@ -110,7 +138,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "plans", LoadMode.SNAPSHOT, ("plan_id",),
+        "billing",
+        "plans",
+        LoadMode.SNAPSHOT,
+        ("plan_id",),
         description="Price book: one row per plan; each extract is the full table.",
         notes=(
             "recurring: unit_price is the list price per unit per billing period.",
@@ -123,11 +154,20 @@ TABLES: tuple[Table, ...] = (
             Column("product_name", T.TEXT, required=True),
             _enum("product_family", PRODUCT_FAMILIES),
             _enum("charge_type", CHARGE_TYPES),
-            Column("billing_period_months", T.INT, allowed=(1, 3, 6, 12),
-                   required_when=("charge_type", ("recurring",))),
+            Column(
+                "billing_period_months",
+                T.INT,
+                allowed=(1, 3, 6, 12),
+                required_when=("charge_type", ("recurring",)),
+            ),
             _money("unit_price", minimum="0"),
-            Column("included_units", T.DECIMAL, minimum="0", default="0",
-                   description="usage: free units per calendar month"),
+            Column(
+                "included_units",
+                T.DECIMAL,
+                minimum="0",
+                default="0",
+                description="usage: free units per calendar month",
+            ),
             Column("usage_metric", T.TEXT, required_when=("charge_type", ("usage",))),
             _cur(),
             Column("active", T.BOOL, required=True),
@@ -135,7 +175,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "subscription_events", LoadMode.APPEND, ("event_id",),
+        "billing",
+        "subscription_events",
+        LoadMode.APPEND,
+        ("event_id",),
         description="Subscription lifecycle events; the state on day D is set by events with "
         "effective_date <= D in order of (effective_date, recorded_at, event_id).",
         columns=(
@@ -145,18 +188,33 @@ TABLES: tuple[Table, ...] = (
             _id("contract_id", required=False, ref=CONTRACTS),
             _enum("event_type", EVENT_TYPES),
             _date("effective_date"),
-            Column("plan_id", T.ID, references=(PLANS, "plan_id"),
-                   required_when=("event_type", ("activate", "change"))),
-            Column("quantity", T.DECIMAL, minimum="0",
-                   required_when=("event_type", ("activate", "change"))),
-            Column("unit_price", T.DECIMAL, minimum="0",
-                   description="negotiated net price per unit per billing period; NULL = list"),
+            Column(
+                "plan_id",
+                T.ID,
+                references=(PLANS, "plan_id"),
+                required_when=("event_type", ("activate", "change")),
+            ),
+            Column(
+                "quantity",
+                T.DECIMAL,
+                minimum="0",
+                required_when=("event_type", ("activate", "change")),
+            ),
+            Column(
+                "unit_price",
+                T.DECIMAL,
+                minimum="0",
+                description="negotiated net price per unit per billing period; NULL = list",
+            ),
             _cur(),
             _ts("recorded_at"),
         ),
     ),
     Table(
-        "billing", "usage", LoadMode.APPEND, ("usage_id",),
+        "billing",
+        "usage",
+        LoadMode.APPEND,
+        ("usage_id",),
         description="Metered usage, daily aggregates per subscription and metric.",
         columns=(
             _id("usage_id"),
@@ -169,7 +227,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "one_time_charges", LoadMode.APPEND, ("charge_id",),
+        "billing",
+        "one_time_charges",
+        LoadMode.APPEND,
+        ("charge_id",),
         description="One-time charges (implementation fees, milestones).",
         columns=(
             _id("charge_id"),
@@ -183,7 +244,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "invoices", LoadMode.APPEND, ("invoice_id",), version="updated_at",
+        "billing",
+        "invoices",
+        LoadMode.APPEND,
+        ("invoice_id",),
+        version="updated_at",
         description="Invoices as issued by the billing system.",
         columns=(
             _id("invoice_id"),
@@ -199,7 +264,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "invoice_lines", LoadMode.APPEND, ("invoice_line_id",),
+        "billing",
+        "invoice_lines",
+        LoadMode.APPEND,
+        ("invoice_line_id",),
         description="Lines of issued invoices.",
         columns=(
             _id("invoice_line_id"),
@@ -214,7 +282,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "payments", LoadMode.APPEND, ("payment_id",),
+        "billing",
+        "payments",
+        LoadMode.APPEND,
+        ("payment_id",),
         description="Payment attempts against invoices.",
         columns=(
             _id("payment_id"),
@@ -228,7 +299,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "billing", "credit_notes", LoadMode.APPEND, ("credit_note_id",),
+        "billing",
+        "credit_notes",
+        LoadMode.APPEND,
+        ("credit_note_id",),
         description="Credit notes issued to accounts.",
         columns=(
             _id("credit_note_id"),
@@ -241,7 +315,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "support", "tickets", LoadMode.APPEND, ("ticket_id",), version="updated_at",
+        "support",
+        "tickets",
+        LoadMode.APPEND,
+        ("ticket_id",),
+        version="updated_at",
         description="Support desk tickets.",
         columns=(
             _id("ticket_id"),
@@ -258,7 +336,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "support", "implementations", LoadMode.APPEND, ("implementation_id",),
+        "support",
+        "implementations",
+        LoadMode.APPEND,
+        ("implementation_id",),
         version="updated_at",
         description="Customer implementation (onboarding) projects.",
         columns=(
@@ -274,13 +355,25 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "procurement", "vendors", LoadMode.SNAPSHOT, ("vendor_id",),
+        "procurement",
+        "vendors",
+        LoadMode.SNAPSHOT,
+        ("vendor_id",),
         description="Suppliers; each extract is the full table.",
         columns=(
             _id("vendor_id"),
             Column("vendor_name", T.TEXT, required=True),
-            _enum("category", ("cloud_hosting", "payment_processing", "third_party_license",
-                               "contractor", "facilities", "other")),
+            _enum(
+                "category",
+                (
+                    "cloud_hosting",
+                    "payment_processing",
+                    "third_party_license",
+                    "contractor",
+                    "facilities",
+                    "other",
+                ),
+            ),
             Column("country", T.COUNTRY),
             _cur(),
             Column("payment_terms_days", T.INT),
@@ -288,7 +381,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "procurement", "purchase_orders", LoadMode.APPEND, ("po_id",), version="updated_at",
+        "procurement",
+        "purchase_orders",
+        LoadMode.APPEND,
+        ("po_id",),
+        version="updated_at",
         description="Purchase orders with their approval trail.",
         columns=(
             _id("po_id"),
@@ -307,7 +404,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "procurement", "vendor_bills", LoadMode.APPEND, ("bill_id",), version="updated_at",
+        "procurement",
+        "vendor_bills",
+        LoadMode.APPEND,
+        ("bill_id",),
+        version="updated_at",
         description="Vendor bills (costs), spread over their service period.",
         columns=(
             _id("bill_id"),
@@ -327,7 +428,10 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "reference", "fx_rates", LoadMode.APPEND, ("rate_date", "currency"),
+        "reference",
+        "fx_rates",
+        LoadMode.APPEND,
+        ("rate_date", "currency"),
         description="Daily FX rates: how many units of `currency` one US dollar buys on that day."
         " USD itself needs no row.",
         columns=(

@@ -1,0 +1,63 @@
+# subops — every target works from a fresh clone and is idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# uv from PATH, else installed with pip into a private tools venv (no global changes)
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export DAGSTER_HOME := $(CURDIR)/data/dagster_home
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: help bootstrap manifest demo test dev lint format docs bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --extra dev
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	@mkdir -p $(DAGSTER_HOME)
+	@printf 'telemetry:\n  enabled: false\n' > $@
+
+bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## create .venv from uv.lock
+
+manifest: bootstrap  ## parse the dbt project (dagster-dbt reads target/manifest.json)
+	@cd dbt_project && ../$(BIN)/dbt parse --quiet
+
+demo: manifest  ## sample company → warehouse → dashboard (prints its URL)
+	$(BIN)/subops demo
+
+test: manifest  ## every test: unit, dbt, integration, browser
+	$(BIN)/pytest
+
+dev: manifest  ## Dagster UI on localhost:3000
+	$(BIN)/subops dev
+
+lint: bootstrap  ## ruff + sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests macros
+
+format: bootstrap  ## apply ruff formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: manifest  ## docs/sources.md from the contract + dbt docs (catalog of the published warehouse)
+	$(BIN)/python -m pipelines.contract.docs
+	@mkdir -p data/warehouse
+	@if [ -e data/warehouse/current.duckdb ]; then cp -L data/warehouse/current.duckdb data/warehouse/docs.duckdb; fi
+	cd dbt_project && SUBOPS_DBT_DUCKDB_PATH=../data/warehouse/docs.duckdb ../$(BIN)/dbt docs generate
+	@echo "open dbt_project/target/index.html (or: cd dbt_project && ../$(BIN)/dbt docs serve)"
+
+bench: manifest  ## benchmark harness (a later issue)
+	@echo "make bench: the benchmark harness is not built yet (see the open issues)" >&2; exit 1
+
+clean:  ## remove generated data and build outputs (keeps .venv)
+	rm -rf data/landing data/landing.truth data/warehouse dbt_project/target dbt_project/logs

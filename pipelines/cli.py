@@ -1,0 +1,354 @@
+"""`subops` — the command line. Thin: every command calls a module that tests call directly."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.settings import PROJECT_ROOT, Settings, get_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="subops",
+    help=(
+        "subops — analytics and operational intelligence for subscription businesses.\n\n"
+        "Extracts in a landing folder → DuckDB warehouse (write-audit-publish) → dbt marts → "
+        "dashboard.\n\n"
+        "Examples:\n\n"
+        "  subops demo                      # sample company, warehouse, dashboard\n\n"
+        "  subops generate --scale 0.2      # write a synthetic company to data/landing\n\n"
+        "  subops build                     # load new extracts, build, test, publish\n\n"
+        "  subops status                    # what the published warehouse holds\n\n"
+        "  subops sql 'select * from marts.mrr_bridge_monthly'"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+class _State:
+    debug: bool = False
+
+
+STATE = _State()
+
+
+class SubopsError(RuntimeError):
+    """A failure the user can act on: printed as one line, exit code 1."""
+
+
+LandingOpt = Annotated[
+    Path | None,
+    typer.Option("--landing", help="Landing folder of extracts (env SUBOPS_LANDING_DIR)."),
+]
+WarehouseOpt = Annotated[
+    Path | None,
+    typer.Option("--warehouse-dir", help="Warehouse folder (env SUBOPS_WAREHOUSE_DIR)."),
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="Show full tracebacks on failure.", envvar="SUBOPS_DEBUG"),
+    ] = False,
+) -> None:
+    STATE.debug = debug
+
+
+def _settings(landing: Path | None = None, warehouse_dir: Path | None = None) -> Settings:
+    return get_settings(landing_dir=landing, warehouse_dir=warehouse_dir)
+
+
+def _dagster_env() -> dict[str, str]:
+    """DAGSTER_HOME under data/ with telemetry off, so nothing is written to ~/.dagster."""
+    home = Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / "data" / "dagster_home"))
+    home.mkdir(parents=True, exist_ok=True)
+    cfg = home / "dagster.yaml"
+    if not cfg.exists():
+        cfg.write_text("telemetry:\n  enabled: false\n")
+    return {**os.environ, "DAGSTER_HOME": str(home)}
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops generate                                 # scale 0.2 into data/landing\n\n"
+        "  subops generate --out /tmp/acme --scale 1 --seed 7 --bad-rows 0.01\n\n"
+        "  subops generate --start 2024-01-01 --end 2026-10-31 --daily 3 --format parquet"
+    )
+)
+def generate(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Landing folder to write (default: the landing dir)."),
+    ] = None,
+    scale: Annotated[float, typer.Option(help="1 ≈ 1,000 accounts; linear.", min=0.001)] = 0.2,
+    seed: Annotated[int, typer.Option(help="Random seed: same arguments → same files.")] = 42,
+    start: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="First day.")] = (
+        dt.datetime(2023, 1, 1)
+    ),
+    end: Annotated[
+        dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Date of the initial extract.")
+    ] = dt.datetime(2026, 10, 31),
+    daily: Annotated[int, typer.Option(help="Further daily extracts after --end.", min=0)] = 0,
+    bad_rows: Annotated[
+        float, typer.Option("--bad-rows", help="Fraction of rows to corrupt (contract tests).")
+    ] = 0.0,
+    exception_rate: Annotated[
+        float, typer.Option("--exception-rate", help="Share of billing lines mis-billed.")
+    ] = 0.02,
+    fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    landing: LandingOpt = None,
+) -> None:
+    """Write a synthetic subscription company (all 17 contract tables) to a landing folder.
+
+    A truth manifest (injected bad rows, billing exceptions) is written beside it: <out>.truth/.
+    """
+    from pipelines.generate import generate as run_generate
+
+    if fmt not in ("csv", "parquet"):
+        raise SubopsError(f"--format must be csv or parquet, not {fmt!r}")
+    target = out or _settings(landing).landing_dir
+    with console.status(f"Generating a company at scale {scale} into {target} …") as status:
+        result = run_generate(
+            target,
+            scale=scale,
+            seed=seed,
+            start=start.date(),
+            end=end.date(),
+            daily=daily,
+            bad_rows=bad_rows,
+            fmt=fmt,  # type: ignore[arg-type]
+            exception_rate=exception_rate,
+            progress=lambda msg: status.update(msg),
+        )
+    table = Table(title=f"Generated {target}", show_footer=True)
+    table.add_column("table", footer="total")
+    table.add_column("rows", justify="right", footer=f"{sum(result.row_counts.values()):,}")
+    for name, n in sorted(result.row_counts.items()):
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+    console.print(f"truth manifest: {result.truth_dir}")
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops build                          # incremental: only new extract files\n\n"
+        "  subops build --full-refresh           # rebuild from every landing file\n\n"
+        "  subops build --landing /srv/extracts --as-of 2026-10-31"
+    )
+)
+def build(
+    landing: LandingOpt = None,
+    warehouse_dir: WarehouseOpt = None,
+    full_refresh: Annotated[
+        bool, typer.Option("--full-refresh", help="Start from an empty warehouse.")
+    ] = False,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--as-of", formats=["%Y-%m-%d"], help="As-of date (default: latest extract date)."
+        ),
+    ] = None,
+) -> None:
+    """Load new extracts, build and test the warehouse, and publish it only if every check passes."""
+    from pipelines.warehouse.build import run_build
+
+    settings = _settings(landing, warehouse_dir)
+    os.environ.update(_dagster_env())
+    with console.status("Building the warehouse …") as status:
+        result = run_build(
+            settings,
+            full_refresh=full_refresh,
+            as_of=as_of.date() if as_of else None,
+            progress=lambda msg: status.update(msg),
+        )
+    _print_build_summary(result)
+    if not result.published:
+        raise SubopsError(f"nothing was published: {result.failure_reason}")
+
+
+def _print_build_summary(result: object) -> None:
+    """Print the build summary the BuildResult provides (files, rows, quarantine, checks)."""
+    summary = getattr(result, "summary_lines", None)
+    lines = summary() if callable(summary) else [str(result)]
+    for line in lines:
+        console.print(line)
+
+
+@app.command(
+    epilog="Examples:\n\n  subops dashboard\n\n  subops dashboard --port 8600 --warehouse-dir /srv/wh"
+)
+def dashboard(
+    warehouse_dir: WarehouseOpt = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on (default 8501).")] = None,
+) -> None:
+    """Serve the executive dashboard (read-only over the published warehouse)."""
+    settings = _settings(warehouse_dir=warehouse_dir)
+    _serve_dashboard(settings, port or settings.dashboard_port)
+
+
+def _serve_dashboard(settings: Settings, port: int) -> None:
+    entry = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+    env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(settings.warehouse_dir.resolve())}
+    console.print(f"[bold green]Dashboard:[/] http://localhost:{port}  (Ctrl+C to stop)")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(entry),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    try:
+        subprocess.run(cmd, env=env, check=True)
+    except KeyboardInterrupt:
+        pass
+    except subprocess.CalledProcessError as exc:
+        raise SubopsError(f"the dashboard stopped with exit code {exc.returncode}") from exc
+
+
+@app.command(
+    epilog="Examples:\n\n  subops demo\n\n  subops demo --scale 0.5 --no-serve   # build only"
+)
+def demo(
+    scale: Annotated[float, typer.Option(help="Size of the sample company.")] = 0.2,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the dashboard.")] = True,
+    landing: LandingOpt = None,
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """Generate a sample company (if the landing folder is empty), build, serve the dashboard."""
+    settings = _settings(landing, warehouse_dir)
+    if not any(settings.landing_dir.glob("*/*/*.*")):
+        generate(out=settings.landing_dir, scale=scale)
+    else:
+        console.print(f"Using the extracts already in {settings.landing_dir}")
+    build(landing=settings.landing_dir, warehouse_dir=settings.warehouse_dir)
+    if serve:
+        _serve_dashboard(settings, settings.dashboard_port)
+
+
+@app.command(epilog="Examples:\n\n  subops dev\n\n  subops dev --port 3001")
+def dev(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
+    """Start the Dagster UI on localhost with this code location (assets, checks, schedule)."""
+    env = _dagster_env()
+    _prepare_dbt_manifest(env)
+    console.print(f"[bold green]Dagster UI:[/] http://localhost:{port}")
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(port)]
+    try:
+        subprocess.run(cmd, env=env, check=True, cwd=PROJECT_ROOT)
+    except KeyboardInterrupt:
+        pass
+
+
+def _prepare_dbt_manifest(env: dict[str, str]) -> None:
+    """dagster-dbt reads target/manifest.json at import time: parse the project first."""
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run(
+        [str(dbt), "parse", "--quiet"],
+        cwd=PROJECT_ROOT / "dbt_project",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise SubopsError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-400:]}")
+
+
+@app.command(epilog="Examples:\n\n  subops status\n\n  subops status --warehouse-dir /srv/wh")
+def status(warehouse_dir: WarehouseOpt = None) -> None:
+    """What the published warehouse holds: build time, as-of date, mart row counts, last run."""
+    from pipelines.warehouse.status import warehouse_status
+
+    settings = _settings(warehouse_dir=warehouse_dir)
+    st = warehouse_status(settings)
+    console.print(f"[bold]Published warehouse:[/] {st.path} → {st.resolved}")
+    for key, value in st.facts.items():
+        console.print(f"  {key}: {value}")
+    table = Table(title="marts")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in st.mart_rows.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops sql 'select month, closing_mrr_usd from marts.mrr_bridge_monthly order by 1'\n\n"
+        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv"
+    )
+)
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(help="Rows to show in table mode.")] = 200,
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """Run a read-only query against the published warehouse."""
+    import duckdb
+
+    from pipelines.warehouse.readonly import connect_readonly
+
+    settings = _settings(warehouse_dir=warehouse_dir)
+    con = connect_readonly(settings.current_warehouse)
+    try:
+        cur = con.execute(query)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        raise SubopsError(f"query failed: {str(exc).splitlines()[0]}") from exc
+    finally:
+        con.close()
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return
+    table = Table(
+        caption=f"{len(rows):,} rows" + (f" (first {limit} shown)" if len(rows) > limit else "")
+    )
+    for c in columns:
+        table.add_column(c)
+    for row in rows[:limit]:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit on failure; tracebacks only with --debug."""
+    import click
+
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:
+        if STATE.debug or os.environ.get("SUBOPS_DEBUG"):
+            raise
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
