@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -64,7 +65,7 @@ WarehouseOpt = Annotated[
 def _root(
     debug: Annotated[
         bool,
-        typer.Option("--debug", help="Show full tracebacks on failure.", envvar="SUBOPS_DEBUG"),
+        typer.Option("--debug", help="Show tracebacks.", envvar="SUBOPS_DEBUG"),
     ] = False,
 ) -> None:
     STATE.debug = debug
@@ -95,7 +96,7 @@ def _dagster_env() -> dict[str, str]:
 def generate(
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Landing folder to write (default: the landing dir)."),
+        typer.Option("--out", help="Landing folder (default: landing dir)."),
     ] = None,
     scale: Annotated[float, typer.Option(help="1 ≈ 1,000 accounts; linear.", min=0.001)] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed: same arguments → same files.")] = 42,
@@ -162,12 +163,10 @@ def build(
     ] = False,
     as_of: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--as-of", formats=["%Y-%m-%d"], help="As-of date (default: latest extract date)."
-        ),
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: latest extract)."),
     ] = None,
 ) -> None:
-    """Load new extracts, build and test the warehouse, and publish it only if every check passes."""
+    """Load new extracts, build and test the warehouse; publish only if every check passes."""
     from pipelines.warehouse.build import run_build
 
     settings = _settings(landing, warehouse_dir)
@@ -193,7 +192,7 @@ def _print_build_summary(result: object) -> None:
 
 
 @app.command(
-    epilog="Examples:\n\n  subops dashboard\n\n  subops dashboard --port 8600 --warehouse-dir /srv/wh"
+    epilog="Examples:\n\n  subops dashboard\n\n  subops dashboard --port 8600 --warehouse-dir wh",
 )
 def dashboard(
     warehouse_dir: WarehouseOpt = None,
@@ -248,10 +247,8 @@ def dev(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 300
     _prepare_dbt_manifest(env)
     console.print(f"[bold green]Dagster UI:[/] http://localhost:{port}")
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(port)]
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(cmd, env=env, check=True, cwd=PROJECT_ROOT)
-    except KeyboardInterrupt:
-        pass
 
 
 def _prepare_dbt_manifest(env: dict[str, str]) -> None:

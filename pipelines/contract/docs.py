@@ -61,8 +61,8 @@ def render() -> str:
         "<landing>/billing/subscription_events/2026-11-27.csv",
         "```",
         "",
-        "* `<extract_id>` sorts in extract order: `YYYY-MM-DD` or `YYYY-MM-DDTHHMMSSZ`. One file per "
-        "table per extract; a table may skip an extract.",
+        "* `<extract_id>` sorts in extract order: `YYYY-MM-DD` or `YYYY-MM-DDTHHMMSSZ`. One file "
+        "per table per extract; a table may skip an extract.",
         "* CSV: UTF-8, header row, comma separated, RFC 4180 quoting, empty field = NULL. Extra "
         "columns are kept aside and reported (schema drift). A missing required column rejects the "
         "whole file.",

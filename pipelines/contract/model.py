@@ -51,7 +51,7 @@ LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (
         "_is_deleted",
         "BOOLEAN",
-        "snapshot tables: key absent from the latest extract (kept, flagged)",
+        "snapshot: key absent from the latest extract (kept, flagged)",
     ),
     ("_extra", "VARCHAR", "JSON object of columns not in the contract (schema drift), else NULL"),
 )
