@@ -1,0 +1,131 @@
+"""Data quality: what the last loads read, loaded and quarantined, why, and the build history."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboards.lib import charts, fmt, ui
+from dashboards.lib.cache import Warehouse, query
+
+ALL = "All reasons"
+
+
+def _loads(wh: Warehouse) -> None:
+    st.subheader("Loads")
+    if not ui.has(wh, "load_log", "audit"):
+        ui.not_built("load_log", "Load log", schema="audit")
+        return
+    summary = query(wh, "load_summary")
+    if not summary.empty:
+        last = summary.iloc[0]
+        cols = st.columns(4)
+        for box, (col, label) in zip(
+            cols,
+            [
+                ("files", "Files"),
+                ("rows_read", "Rows read"),
+                ("rows_loaded", "Rows loaded"),
+                ("rows_quarantined", "Rows quarantined"),
+            ],
+            strict=True,
+        ):
+            value = last.get(col)
+            box.metric(label, "—" if fmt.is_missing(value) else f"{int(value):,}", border=True)
+        if "run_id" in summary:
+            st.caption(f"Latest load: run `{last['run_id']}`.")
+    ui.table(query(wh, "load_log"), hide=["sha256"], height=320)
+
+
+def _quarantine(wh: Warehouse) -> None:
+    st.subheader("Quarantine")
+    if not ui.has(wh, "rows", "quarantine"):
+        ui.not_built("rows", "Quarantined rows", schema="quarantine")
+        return
+    reasons = query(wh, "quarantine_reasons")
+    if reasons.empty or "reason" not in reasons:
+        st.success("No rows were quarantined.")
+        return
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        st.plotly_chart(
+            charts.counts_bar(reasons, "reason", "rows", "Rejected rows by reason"), width="stretch"
+        )
+    with right:
+        choice = st.selectbox(
+            "Sample of reason", [ALL, *reasons["reason"].dropna().unique()], key="q_reason"
+        )
+        sample = query(wh, "quarantine_sample", None if choice == ALL else choice, 50)
+        st.dataframe(sample.astype(str), width="stretch", hide_index=True, height=300)
+    with st.expander("Rejected rows by reason, source and table"):
+        ui.table(reasons)
+    if ui.has(wh, "files", "quarantine"):
+        files = query(wh, "quarantine_files")
+        if files.empty:
+            st.caption("No whole file was rejected.")
+        else:
+            st.markdown(f"**Rejected files** ({len(files):,})")
+            ui.table(files, hide=["sha256"])
+
+
+def _checks(wh: Warehouse, run: dict) -> None:
+    st.subheader("Checks")
+    if not ui.has(wh, "check_results", "audit"):
+        ui.not_built("check_results", "Check results", schema="audit")
+        return
+    run_id = run.get("run_id")
+    checks = query(wh, "check_results", run_id)
+    if checks.empty:
+        st.caption("No check results recorded for this build.")
+        return
+    failed = checks[~checks["passed"].astype(bool)] if "passed" in checks else checks.iloc[0:0]
+    label = f"run `{run_id}`" if run_id else "this build"
+    if failed.empty:
+        st.success(f"All {len(checks):,} checks of {label} passed.", icon=":material/check:")
+    else:
+        st.error(f"{len(failed):,} of {len(checks):,} checks of {label} failed.")
+        ui.table(failed)
+    with st.expander(f"All checks of {label}"):
+        ui.table(checks, height=320)
+
+
+def _runs(wh: Warehouse) -> None:
+    st.subheader("Build history")
+    if not ui.has(wh, "runs", "audit"):
+        ui.not_built("runs", "Build runs", schema="audit")
+        return
+    ui.table(query(wh, "runs_history"))
+
+
+def _coverage(wh: Warehouse) -> None:
+    st.subheader("Marts in this build")
+    cov = query(wh, "mart_coverage")
+    built = int(cov["built"].sum())
+    st.caption(f"{built} of {len(cov)} marts of the warehouse contract are built.")
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        st.dataframe(
+            cov,
+            width="stretch",
+            hide_index=True,
+            height=300,
+            column_config={"built": st.column_config.CheckboxColumn("built")},
+        )
+    with right:
+        st.markdown("**Billing exceptions (revenue leakage)**")
+        if ui.has(wh, "billing_exceptions"):
+            ui.table(query(wh, "billing_exception_summary"), money=["difference"])
+        else:
+            ui.not_built("billing_exceptions", "Billing exceptions")
+
+
+def render(wh: Warehouse) -> None:
+    st.title("Data quality")
+    run = ui.build_caption(wh)
+    _loads(wh)
+    _checks(wh, run)
+    _quarantine(wh)
+    _runs(wh)
+    _coverage(wh)
+
+
+ui.guarded(render)

@@ -1,0 +1,351 @@
+"""Plotly figure builders (no Streamlit). The one place money becomes float: at the chart edge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboards.lib import fmt
+
+NAVY = "#1B365D"
+BLUE = "#2F6DB5"
+TEAL = "#2A9D8F"
+GREEN = "#2E9E5B"
+LIGHT_GREEN = "#8CCB9B"
+ORANGE = "#E9A23B"
+RED = "#D1495B"
+GREY = "#8D99AE"
+PURPLE = "#7B6A9E"
+FAMILY_COLORS = [NAVY, TEAL, ORANGE, PURPLE, BLUE, GREY, LIGHT_GREEN]
+MONEY_HOVER = "$%{y:,.0f}"
+
+
+def floats(values: Any) -> pd.Series:
+    """Decimal/None series → float/NaN series, for plotting only."""
+    return pd.to_numeric(pd.Series(values).map(lambda v: None if fmt.is_missing(v) else float(v)))
+
+
+def months(values: Any) -> pd.Series:
+    """Month dates → Timestamps for a date axis."""
+    return pd.to_datetime(pd.Series(values))
+
+
+def _style(fig: go.Figure, title: str | None = None, height: int = 360) -> go.Figure:
+    fig.update_layout(
+        title=(
+            {
+                "text": title,
+                "x": 0,
+                "xanchor": "left",
+                "y": 1,
+                "yref": "container",
+                "yanchor": "top",
+                "pad": {"t": 8},
+                "font": {"size": 15},
+            }
+            if title
+            else None
+        ),
+        height=height,
+        margin={"l": 8, "r": 8, "t": 72 if title else 16, "b": 8},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
+        hovermode="x unified",
+        plot_bgcolor="rgba(0,0,0,0)",
+        paper_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_xaxes(showgrid=False)
+    fig.update_yaxes(gridcolor="rgba(128,128,128,0.18)", zerolinecolor="rgba(128,128,128,0.4)")
+    return fig
+
+
+def _month_axis(fig: go.Figure) -> None:
+    fig.update_xaxes(tickformat="%b %y", hoverformat="%B %Y")
+
+
+def empty(message: str) -> go.Figure:
+    """A blank figure carrying a note, for a chart with no rows."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 14, "color": GREY})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, height=220)
+
+
+def mrr_trend(kpis: pd.DataFrame, highlight: Any = None) -> go.Figure:
+    """MRR by month (area), the tile month marked."""
+    x, y = months(kpis["month"]), floats(kpis["mrr_usd"])
+    arr = floats(kpis["arr_usd"]) if "arr_usd" in kpis else y * 12
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=y,
+            name="MRR",
+            mode="lines+markers",
+            line={"color": NAVY, "width": 2.5, "shape": "spline", "smoothing": 0.4},
+            marker={"size": 6},
+            fill="tozeroy",
+            fillcolor="rgba(27,54,93,0.10)",
+            customdata=arr,
+            hovertemplate="MRR $%{y:,.0f}<br>ARR $%{customdata:,.0f}<extra></extra>",
+        )
+    )
+    if highlight is not None:
+        fig.add_vline(x=pd.Timestamp(highlight), line={"color": GREY, "dash": "dot", "width": 1})
+    fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
+    _month_axis(fig)
+    return _style(fig, "Monthly recurring revenue")
+
+
+MOVEMENTS: tuple[tuple[str, str, str], ...] = (
+    ("new_usd", "New", GREEN),
+    ("reactivation_usd", "Reactivation", TEAL),
+    ("expansion_usd", "Expansion", LIGHT_GREEN),
+    ("contraction_usd", "Contraction", ORANGE),
+    ("churn_usd", "Churn", RED),
+    ("fx_usd", "FX", GREY),
+)
+
+
+def mrr_movements(bridge: pd.DataFrame) -> go.Figure:
+    """Monthly MRR movements stacked around zero (gains up, losses down)."""
+    fig = go.Figure()
+    x = months(bridge["month"])
+    for col, label, color in MOVEMENTS:
+        if col in bridge:
+            fig.add_bar(
+                x=x,
+                y=floats(bridge[col]),
+                name=label,
+                marker_color=color,
+                hovertemplate=f"{label} {MONEY_HOVER}<extra></extra>",
+            )
+    fig.update_layout(barmode="relative", bargap=0.25)
+    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _month_axis(fig)
+    return _style(fig, "MRR movements by month")
+
+
+def mrr_waterfall(row: pd.Series) -> go.Figure:
+    """One month's bridge: opening → movements → closing (R5: it closes exactly).
+
+    The value axis is zoomed onto the movements (a month's movements are a few percent of MRR,
+    invisible on an axis from zero); the opening and closing bars carry their values as text.
+    """
+    cols = [c for c, _, _ in MOVEMENTS]
+    labels = ["Opening", *(label for _, label, _ in MOVEMENTS), "Closing"]
+    values = [row["opening_mrr_usd"], *(row[c] for c in cols), row["closing_mrr_usd"]]
+    ys = floats(values).fillna(0).tolist()
+    levels = [ys[0]]
+    for v in ys[1:-1]:
+        levels.append(levels[-1] + v)
+    levels.append(ys[-1])
+    lo, hi = min(levels), max(levels)
+    pad = max((hi - lo) * 0.35, abs(hi) * 0.01, 1.0)
+    bottom = 0.0 if lo - 2 * pad <= 0 or lo < hi * 0.3 else lo - 2 * pad
+    text = [
+        fmt.money_short(v, signed=0 < i < len(values) - 1)
+        if i in (0, len(values) - 1) or ys[i] != 0
+        else ""
+        for i, v in enumerate(values)
+    ]
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=ys,
+            measure=["absolute", *["relative"] * len(MOVEMENTS), "total"],
+            text=text,
+            textposition="outside",
+            cliponaxis=False,
+            connector={"line": {"color": "rgba(128,128,128,0.5)", "width": 1}},
+            increasing={"marker": {"color": GREEN}},
+            decreasing={"marker": {"color": RED}},
+            totals={"marker": {"color": NAVY}},
+            base=0,
+            hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickprefix="$", tickformat="~s", range=[bottom, hi + pad])
+    fig.update_xaxes(tickangle=-30, tickfont={"size": 11})
+    fig.update_layout(hovermode="closest", showlegend=False)
+    title = f"MRR bridge — {fmt.month_label(row['month'])}"
+    if bottom > 0:
+        title += "  <span style='font-size:11px;color:#8D99AE'>(axis zoomed)</span>"
+    return _style(fig, title)
+
+
+def revenue_by_family(df: pd.DataFrame) -> go.Figure:
+    """Recognized revenue per month stacked by product family (credits below zero)."""
+    data = df.assign(
+        product_family=df["product_family"].fillna("Credit notes / unassigned"),
+        recognized=floats(df["recognized_usd"]).values,
+        x=months(df["month"]).values,
+    )
+    fig = go.Figure()
+    families = data.groupby("product_family")["recognized"].sum().sort_values(ascending=False).index
+    for i, fam in enumerate(families):
+        part = data[data["product_family"] == fam]
+        fig.add_bar(
+            x=part["x"],
+            y=part["recognized"],
+            name=fam,
+            marker_color=FAMILY_COLORS[i % len(FAMILY_COLORS)],
+            hovertemplate=f"{fam} {MONEY_HOVER}<extra></extra>",
+        )
+    fig.update_layout(barmode="relative", bargap=0.25)
+    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _month_axis(fig)
+    return _style(fig, "Recognized revenue by product family", height=380)
+
+
+def deferred_rollforward(df: pd.DataFrame) -> go.Figure:
+    """Billings in, recognition out, closing deferred (and unbilled) balance per month."""
+    x = months(df["month"])
+    fig = go.Figure()
+    fig.add_bar(
+        x=x,
+        y=floats(df["billings_usd"]),
+        name="Billings",
+        marker_color=BLUE,
+        hovertemplate=f"Billings {MONEY_HOVER}<extra></extra>",
+    )
+    fig.add_bar(
+        x=x,
+        y=-floats(df["recognized_usd"]),
+        name="Recognized",
+        marker_color=ORANGE,
+        customdata=floats(df["recognized_usd"]),
+        hovertemplate="Recognized $%{customdata:,.0f}<extra></extra>",
+    )
+    fig.add_scatter(
+        x=x,
+        y=floats(df["closing_usd"]),
+        name="Closing deferred",
+        mode="lines+markers",
+        line={"color": NAVY, "width": 2.5},
+        hovertemplate=f"Closing deferred {MONEY_HOVER}<extra></extra>",
+    )
+    if "unbilled_usd" in df and floats(df["unbilled_usd"]).fillna(0).abs().sum() > 0:
+        fig.add_scatter(
+            x=x,
+            y=floats(df["unbilled_usd"]),
+            name="Unbilled",
+            mode="lines",
+            line={"color": PURPLE, "dash": "dot"},
+            hovertemplate=f"Unbilled {MONEY_HOVER}<extra></extra>",
+        )
+    fig.update_layout(barmode="relative", bargap=0.3)
+    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _month_axis(fig)
+    return _style(fig, "Deferred revenue roll-forward", height=380)
+
+
+def rate_lines(
+    df: pd.DataFrame,
+    series: Sequence[tuple[str, str, str]],
+    title: str,
+    reference: float | None = None,
+) -> go.Figure:
+    """Rates (fractions) over months as percentage lines, optional reference line."""
+    x = months(df["month"])
+    fig = go.Figure()
+    for col, label, color in series:
+        if col in df:
+            fig.add_scatter(
+                x=x,
+                y=floats(df[col]),
+                name=label,
+                mode="lines+markers",
+                line={"color": color, "width": 2.2},
+                connectgaps=False,
+                hovertemplate=f"{label} %{{y:.1%}}<extra></extra>",
+            )
+    if reference is not None:
+        fig.add_hline(y=reference, line={"color": GREY, "dash": "dot", "width": 1})
+    fig.update_yaxes(tickformat=".0%")
+    _month_axis(fig)
+    return _style(fig, title)
+
+
+def cohort_heatmap(df: pd.DataFrame, label: str) -> go.Figure:
+    """Cohort × months since start, coloured by retention (fractions shown as %)."""
+    z = df.assign(v=floats(df["value"]).values).pivot_table(
+        index="cohort_month", columns="months_since_start", values="v", aggfunc="first"
+    )
+    z = z.sort_index()
+    ylabels = [fmt.month_label(m, short=True) for m in z.index]
+    text = [[fmt.pct(v, 0) if not pd.isna(v) else "" for v in row] for row in z.to_numpy()]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=[str(c) for c in z.columns],
+            y=ylabels,
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            colorscale=[[0, "#F7E1E4"], [0.5, "#9CC3E6"], [1, NAVY]],
+            zmin=0,
+            zmax=max(1.0, float(pd.Series(z.to_numpy().ravel()).max(skipna=True) or 1)),
+            colorbar={"tickformat": ".0%", "thickness": 12},
+            hovertemplate="Cohort %{y}, month %{x}: %{z:.1%}<extra></extra>",
+            xgap=2,
+            ygap=2,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title="months since start", type="category")
+    fig.update_layout(hovermode="closest")
+    return _style(fig, f"Cohort {label}", height=max(320, 28 * len(ylabels) + 120))
+
+
+def mrr_by_segment(df: pd.DataFrame) -> go.Figure:
+    """Current MRR per segment, stacked by region (horizontal bars)."""
+    data = df.assign(mrr=floats(df["current_mrr_usd"]).values)
+    fig = go.Figure()
+    for i, region in enumerate(sorted(data["region"].dropna().unique())):
+        part = data[data["region"] == region]
+        fig.add_bar(
+            y=part["segment"],
+            x=part["mrr"],
+            name=region,
+            orientation="h",
+            marker_color=FAMILY_COLORS[i % len(FAMILY_COLORS)],
+            hovertemplate=f"{region} $%{{x:,.0f}}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", hovermode="y unified")
+    fig.update_xaxes(tickprefix="$", tickformat="~s")
+    return _style(fig, "Current MRR by segment and region", height=300)
+
+
+def counts_bar(df: pd.DataFrame, label_col: str, value_col: str, title: str) -> go.Figure:
+    """Horizontal bars of a count per label, largest on top."""
+    data = df.groupby(label_col, dropna=False)[value_col].sum().sort_values()
+    fig = go.Figure(
+        go.Bar(
+            y=[str(i) for i in data.index],
+            x=floats(data.values),
+            orientation="h",
+            marker_color=RED,
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return _style(fig, title, height=max(220, 34 * len(data) + 90))
+
+
+def aging_bars(df: pd.DataFrame) -> go.Figure:
+    """Open receivables per aging bucket (later mart ar_aging)."""
+    colors = [GREEN, LIGHT_GREEN, ORANGE, "#E07A3F", RED]
+    fig = go.Figure(
+        go.Bar(
+            x=df["bucket"],
+            y=floats(df["open_usd"]),
+            marker_color=colors[: len(df)] + [GREY] * max(0, len(df) - len(colors)),
+            hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    fig.update_layout(hovermode="closest", showlegend=False)
+    return _style(fig, "Open receivables by age", height=300)

@@ -1,0 +1,670 @@
+"""Every SQL statement the dashboards run, as plain functions returning pandas DataFrames.
+
+No Streamlit here, so each query is unit-testable against a small warehouse file. Rules kept:
+* the warehouse is opened only through `connect_readonly`, one short-lived connection per call,
+  results read fully (Arrow → pandas, so DECIMAL money stays `decimal.Decimal`) before closing;
+* user values are bound parameters (`?`); schema, table and column names come from allow-lists
+  (`ALLOWED_TABLES`, `COHORT_METRICS`, the `*_COLUMNS` candidates) and are quoted;
+* only `marts`, `audit` and `quarantine` are read, and no metric is computed beyond what the
+  marts hold (sums of additive mart columns and the bridge's movement total are the exceptions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.warehouse.readonly import connect_readonly
+
+#: The public marts of warehouse.md (v1 and later issues); anything else is refused.
+MARTS: tuple[str, ...] = (
+    "dim_accounts",
+    "dim_plans",
+    "fct_subscription_segments",
+    "fct_invoice_lines",
+    "fct_invoices",
+    "fct_revenue_schedule",
+    "deferred_revenue_monthly",
+    "fct_mrr_monthly",
+    "fct_mrr_movements",
+    "mrr_bridge_monthly",
+    "retention_monthly",
+    "cohort_retention",
+    "account_margin_monthly",
+    "cohort_margin",
+    "ar_aging",
+    "collections_monthly",
+    "billing_exceptions",
+    "onboarding",
+    "support_monthly",
+    "support_renewal_risk",
+    "approvals",
+    "kpi_monthly",
+)
+#: Marts that later issues add; pages show a "not built yet" note while they are absent.
+LATER_MARTS: frozenset[str] = frozenset(
+    {
+        "account_margin_monthly",
+        "cohort_margin",
+        "ar_aging",
+        "collections_monthly",
+        "billing_exceptions",
+        "onboarding",
+        "support_monthly",
+        "support_renewal_risk",
+        "approvals",
+        "kpi_monthly",
+    }
+)
+ALLOWED_TABLES: dict[str, frozenset[str]] = {
+    "marts": frozenset(MARTS),
+    "audit": frozenset({"runs", "load_log", "check_results"}),
+    "quarantine": frozenset({"rows", "files"}),
+}
+
+#: Column names the dashboards may use in SQL on the loosely specified audit/quarantine tables,
+#: in order of preference where several spellings are plausible.
+RUNS_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "started_at",
+    "finished_at",
+    "published_at",
+    "status",
+    "as_of_date",
+    "warehouse_version",
+    "checks_passed",
+    "checks_failed",
+)
+LOAD_LOG_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "source",
+    "table",
+    "table_name",
+    "file",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "loaded_at",
+)
+QUARANTINE_COLUMNS: tuple[str, ...] = (
+    "source",
+    "table",
+    "table_name",
+    "file",
+    "reason_code",
+    "reason",
+    "run_id",
+    "quarantined_at",
+)
+CHECK_COLUMNS: tuple[str, ...] = ("run_id", "passed", "blocking", "asset", "check_name")
+#: `audit.runs.status` values that mean "this build was published".
+PUBLISHED_STATUSES: tuple[str, ...] = ("published", "success", "succeeded", "ok")
+#: Cohort heatmap metrics (cohort_retention columns) the page may ask for.
+COHORT_METRICS: dict[str, str] = {"logo": "logo_retention", "mrr": "mrr_retention"}
+
+#: R8's aging buckets, in display order.
+AGING_BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "over_90")
+
+MAX_ROWS = 5000
+
+
+class NotAllowedError(ValueError):
+    """A schema, table or column name outside the allow-lists (never interpolated into SQL)."""
+
+
+def relation(schema: str, table: str) -> str:
+    """Quoted `schema.table` for an allow-listed relation, else `NotAllowedError`."""
+    if table not in ALLOWED_TABLES.get(schema, frozenset()):
+        raise NotAllowedError(f"{schema}.{table} is not a relation the dashboards may read")
+    return f'"{schema}"."{table}"'
+
+
+def _column(name: str, allowed: Iterable[str]) -> str:
+    """Quoted column name if it is in `allowed`, else `NotAllowedError`."""
+    if name not in set(allowed):
+        raise NotAllowedError(f"column {name!r} is not in the allow-list")
+    return f'"{name}"'
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """Run one statement and read it fully; DECIMAL stays Decimal, DATE stays date."""
+    return con.sql(sql, params=list(params)).to_arrow_table().to_pandas()
+
+
+@contextmanager
+def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One short-lived read-only connection for a batch of statements, always closed."""
+    with closing(connect_readonly(path)) as con:
+        yield con
+
+
+def read(path: Path, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    """One statement on its own short-lived connection."""
+    with connection(path) as con:
+        return fetch(con, sql, params)
+
+
+# --- catalogue ---------------------------------------------------------------------------------
+
+
+def _existing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return fetch(
+        con,
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_schema IN (?, ?, ?) "
+        "ORDER BY 1, 2",
+        list(ALLOWED_TABLES),
+    )
+
+
+def _built_marts(con: duckdb.DuckDBPyConnection) -> set[str]:
+    df = _existing(con)
+    return set(df.loc[df["table_schema"] == "marts", "table_name"])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame:
+    relation(schema, table)
+    return fetch(
+        con,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [schema, table],
+    )
+
+
+def _present(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, candidates: Iterable[str]
+) -> list[str]:
+    cols = set(_columns(con, schema, table)["column_name"])
+    return [c for c in candidates if c in cols]
+
+
+def existing_tables(path: Path) -> pd.DataFrame:
+    """(table_schema, table_name) of the readable schemas, so pages can say "not built yet"."""
+    with connection(path) as con:
+        return _existing(con)
+
+
+def table_columns(path: Path, schema: str, table: str) -> pd.DataFrame:
+    """Column names and types of one allow-listed relation (empty when it does not exist)."""
+    with connection(path) as con:
+        return _columns(con, schema, table)
+
+
+def mart_coverage(path: Path) -> pd.DataFrame:
+    """Every mart of warehouse.md with whether this build has it (the data-quality page)."""
+    with connection(path) as con:
+        built = _built_marts(con)
+    return pd.DataFrame(
+        {
+            "mart": list(MARTS),
+            "built": [m in built for m in MARTS],
+            "arrives_with": ["later issue" if m in LATER_MARTS else "v1" for m in MARTS],
+        }
+    )
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def _runs_order(cols: list[str]) -> str:
+    for c in ("finished_at", "published_at", "started_at"):
+        if c in cols:
+            return _column(c, RUNS_COLUMNS)
+    return "1"
+
+
+def latest_run(path: Path) -> pd.DataFrame:
+    """The latest published build (as-of date, build time); the latest run if none says so."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "runs", RUNS_COLUMNS)
+        if not cols:
+            return pd.DataFrame()
+        select = ", ".join(_column(c, RUNS_COLUMNS) for c in cols)
+        order = _runs_order(cols)
+        rel = relation("audit", "runs")
+        if "status" in cols:
+            marks = ", ".join("?" for _ in PUBLISHED_STATUSES)
+            df = fetch(
+                con,
+                f"SELECT {select} FROM {rel} WHERE lower(status) IN ({marks}) "
+                f"ORDER BY {order} DESC NULLS LAST LIMIT 1",
+                PUBLISHED_STATUSES,
+            )
+            if not df.empty:
+                return df
+        return fetch(con, f"SELECT {select} FROM {rel} ORDER BY {order} DESC NULLS LAST LIMIT 1")
+
+
+def runs_history(path: Path, limit: int = 50) -> pd.DataFrame:
+    """Recent builds, newest first, every column audit.runs has."""
+    with connection(path) as con:
+        order = _runs_order(_present(con, "audit", "runs", RUNS_COLUMNS))
+        return fetch(
+            con,
+            f"SELECT * FROM {relation('audit', 'runs')} ORDER BY {order} DESC NULLS LAST LIMIT ?",
+            [int(limit)],
+        )
+
+
+def _table_col(cols: list[str]) -> str | None:
+    return "table" if "table" in cols else "table_name" if "table_name" in cols else None
+
+
+def load_log(path: Path, run_id: str | None = None, limit: int = MAX_ROWS) -> pd.DataFrame:
+    """One row per extract file loaded (optionally for one run), newest first."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "load_log", LOAD_LOG_COLUMNS)
+        where, params = "", []
+        if run_id is not None and "run_id" in cols:
+            where, params = "WHERE run_id = ?", [run_id]
+        order = '"loaded_at" DESC NULLS LAST' if "loaded_at" in cols else "1"
+        return fetch(
+            con,
+            f"SELECT * FROM {relation('audit', 'load_log')} {where} ORDER BY {order} LIMIT ?",
+            [*params, int(limit)],
+        )
+
+
+def load_summary(path: Path) -> pd.DataFrame:
+    """Files and rows read/loaded/quarantined per run (newest first): the load's health."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "load_log", LOAD_LOG_COLUMNS)
+        key = ["run_id"] if "run_id" in cols else []
+        sums = [
+            f"sum({_column(c, LOAD_LOG_COLUMNS)}) AS {c}"
+            for c in ("rows_read", "rows_loaded", "rows_quarantined")
+            if c in cols
+        ]
+        last = ['max("loaded_at") AS loaded_at'] if "loaded_at" in cols else []
+        select = ", ".join([*(f'"{k}"' for k in key), "count(*) AS files", *sums, *last])
+        group = "GROUP BY run_id" if key else ""
+        order = "ORDER BY loaded_at DESC NULLS LAST" if last else ""
+        return fetch(con, f"SELECT {select} FROM {relation('audit', 'load_log')} {group} {order}")
+
+
+def _reason_col(cols: list[str]) -> str | None:
+    """The reason code where the loader records one (`reason` may then be free text)."""
+    return "reason_code" if "reason_code" in cols else "reason" if "reason" in cols else None
+
+
+def quarantine_reasons(path: Path) -> pd.DataFrame:
+    """Rejected rows counted by reason (code), source and table, most frequent first."""
+    with connection(path) as con:
+        cols = _present(con, "quarantine", "rows", QUARANTINE_COLUMNS)
+        rel = relation("quarantine", "rows")
+        keys = [(k, k) for k in (_reason_col(cols), "source", _table_col(cols)) if k]
+        if keys and keys[0][0] == "reason_code":
+            keys[0] = ("reason_code", "reason")
+        if not keys:
+            return fetch(con, f"SELECT count(*) AS rows FROM {rel}")
+        sel = ", ".join(f"{_column(k, QUARANTINE_COLUMNS)} AS {a}" for k, a in keys)
+        return fetch(
+            con,
+            f"SELECT {sel}, count(*) AS rows FROM {rel} GROUP BY ALL ORDER BY rows DESC, 1, 2",
+        )
+
+
+def quarantine_sample(path: Path, reason: str | None = None, limit: int = 50) -> pd.DataFrame:
+    """A sample of rejected rows with their raw record, optionally of one reason (code)."""
+    with connection(path) as con:
+        cols = _present(con, "quarantine", "rows", QUARANTINE_COLUMNS)
+        where, params = "", []
+        key = _reason_col(cols)
+        if reason is not None and key is not None:
+            where, params = f"WHERE {_column(key, QUARANTINE_COLUMNS)} = ?", [reason]
+        order = '"quarantined_at" DESC NULLS LAST' if "quarantined_at" in cols else "1"
+        return fetch(
+            con,
+            f"SELECT * FROM {relation('quarantine', 'rows')} {where} ORDER BY {order} LIMIT ?",
+            [*params, int(limit)],
+        )
+
+
+def quarantine_files(path: Path, limit: int = 200) -> pd.DataFrame:
+    """Whole files the loader rejected (missing column, unreadable), newest first."""
+    with connection(path) as con:
+        cols = _present(con, "quarantine", "files", QUARANTINE_COLUMNS)
+        order = '"quarantined_at" DESC NULLS LAST' if "quarantined_at" in cols else "1"
+        return fetch(
+            con,
+            f"SELECT * FROM {relation('quarantine', 'files')} ORDER BY {order} LIMIT ?",
+            [int(limit)],
+        )
+
+
+def check_results(path: Path, run_id: str | None = None) -> pd.DataFrame:
+    """The build's checks (optionally of one run), failures and blocking checks first."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "check_results", CHECK_COLUMNS)
+        where, params = "", []
+        if run_id is not None and "run_id" in cols:
+            where, params = "WHERE run_id = ?", [run_id]
+        order = [
+            o for o, c in (('"passed"', "passed"), ('"blocking" DESC', "blocking")) if c in cols
+        ]
+        order += [f'"{c}"' for c in ("asset", "check_name") if c in cols]
+        return fetch(
+            con,
+            f"SELECT * FROM {relation('audit', 'check_results')} {where} "
+            f"ORDER BY {', '.join(order) or '1'} LIMIT ?",
+            [*params, MAX_ROWS],
+        )
+
+
+# --- overview ----------------------------------------------------------------------------------
+
+_KPI_SOURCES: dict[str, tuple[str, str, str]] = {
+    # cte: (mart, select, columns it yields with NULL types when the mart is absent)
+    "bridge": (
+        "mrr_bridge_monthly",
+        "SELECT month, closing_mrr_usd AS mrr_usd, "
+        "new_usd + reactivation_usd + expansion_usd + contraction_usd + churn_usd "
+        "AS net_new_mrr_usd FROM marts.mrr_bridge_monthly",
+        "NULL::DECIMAL(38,2) AS mrr_usd, NULL::DECIMAL(38,2) AS net_new_mrr_usd",
+    ),
+    "arr": (
+        "fct_mrr_monthly",
+        "SELECT month, sum(arr_usd) AS arr_usd FROM marts.fct_mrr_monthly GROUP BY month",
+        "NULL::DECIMAL(38,2) AS arr_usd",
+    ),
+    "ret": (
+        "retention_monthly",
+        "SELECT month, logo_churn_rate, nrr_t12, grr_t12 FROM marts.retention_monthly",
+        "NULL::DOUBLE AS logo_churn_rate, NULL::DOUBLE AS nrr_t12, NULL::DOUBLE AS grr_t12",
+    ),
+    "rev": (
+        "fct_revenue_schedule",
+        "SELECT month, sum(recognized_usd) AS revenue_usd FROM marts.fct_revenue_schedule "
+        "GROUP BY month",
+        "NULL::DECIMAL(38,2) AS revenue_usd",
+    ),
+    "dfr": (
+        "deferred_revenue_monthly",
+        "SELECT month, closing_usd AS deferred_revenue_usd FROM marts.deferred_revenue_monthly",
+        "NULL::DECIMAL(38,2) AS deferred_revenue_usd",
+    ),
+}
+KPI_COLUMNS: tuple[str, ...] = (
+    "month",
+    "mrr_usd",
+    "arr_usd",
+    "net_new_mrr_usd",
+    "nrr_t12",
+    "grr_t12",
+    "logo_churn_rate",
+    "revenue_usd",
+    "deferred_revenue_usd",
+)
+
+
+def _through(through: dt.date | None) -> tuple[str, list[Any]]:
+    """`WHERE month <= ?` when a last month is given (schedules run past the as-of date)."""
+    return ("WHERE month <= ?", [through]) if through is not None else ("", [])
+
+
+def kpis_by_month(path: Path, through: dt.date | None = None) -> pd.DataFrame:
+    """The executive tiles, one row per month up to `through`, from the v1 marts this build has.
+
+    Net new MRR is the bridge's movements without FX (new + reactivation + expansion +
+    contraction + churn); ARR and revenue are sums of the marts' additive columns.
+    """
+    with connection(path) as con:
+        built = _built_marts(con)
+        ctes, spines = [], []
+        for name, (mart, sql, nulls) in _KPI_SOURCES.items():
+            relation("marts", mart)
+            if mart in built:
+                ctes.append(f"{name} AS ({sql})")
+                spines.append(f"SELECT month FROM {name}")
+            else:
+                ctes.append(f"{name} AS (SELECT NULL::DATE AS month, {nulls} WHERE false)")
+        if not spines:
+            return pd.DataFrame(columns=list(KPI_COLUMNS))
+        ctes.append(f"months AS ({' UNION '.join(spines)})")
+        joins = " ".join(f"LEFT JOIN {n} USING (month)" for n in _KPI_SOURCES)
+        select = ", ".join(KPI_COLUMNS)
+        where, params = _through(through)
+        return fetch(
+            con,
+            f"WITH {', '.join(ctes)} SELECT {select} FROM months {joins} {where} ORDER BY month",
+            params,
+        )
+
+
+def mrr_bridge(path: Path) -> pd.DataFrame:
+    """mrr_bridge_monthly as published, oldest month first."""
+    return read(path, f"SELECT * FROM {relation('marts', 'mrr_bridge_monthly')} ORDER BY month")
+
+
+# --- revenue -----------------------------------------------------------------------------------
+
+
+def revenue_by_family(path: Path, through: dt.date | None = None) -> pd.DataFrame:
+    """Recognized revenue (reporting currency) per month and product family, credits included,
+    up to `through` (later months of a schedule are not recognized yet)."""
+    where, params = _through(through)
+    return read(
+        path,
+        "SELECT month, product_family, sum(recognized_usd) AS recognized_usd "
+        f"FROM {relation('marts', 'fct_revenue_schedule')} {where} GROUP BY ALL ORDER BY month, 2",
+        params,
+    )
+
+
+def deferred_rollforward(path: Path) -> pd.DataFrame:
+    """deferred_revenue_monthly: opening + billings − recognized = closing, and unbilled."""
+    return read(
+        path,
+        "SELECT month, opening_usd, billings_usd, recognized_usd, closing_usd, unbilled_usd "
+        f"FROM {relation('marts', 'deferred_revenue_monthly')} ORDER BY month",
+    )
+
+
+def invoice_months(path: Path) -> pd.DataFrame:
+    """Months that have invoices, newest first (the invoice filter's options)."""
+    return read(
+        path,
+        "SELECT DISTINCT CAST(date_trunc('month', invoice_date) AS DATE) AS month "
+        f"FROM {relation('marts', 'fct_invoices')} ORDER BY month DESC",
+    )
+
+
+def accounts(path: Path) -> pd.DataFrame:
+    """Account ids and names (filter options), by name."""
+    return read(
+        path,
+        "SELECT account_id, account_name, segment, region, status "
+        f"FROM {relation('marts', 'dim_accounts')} ORDER BY account_name, account_id",
+    )
+
+
+def invoices(
+    path: Path,
+    account_id: str | None = None,
+    month: dt.date | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Invoices newest first, filtered by account and invoice month (both bound parameters)."""
+    where, params = [], []
+    if account_id is not None:
+        where.append("i.account_id = ?")
+        params.append(account_id)
+    if month is not None:
+        where.append("date_trunc('month', i.invoice_date) = ?")
+        params.append(month)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return read(
+        path,
+        "SELECT i.invoice_key, i.invoice_date, i.account_id, a.account_name, i.currency, "
+        "i.amount, i.amount_usd, i.line_count "
+        f"FROM {relation('marts', 'fct_invoices')} AS i "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a USING (account_id) "
+        f"{clause} ORDER BY i.invoice_date DESC, i.invoice_key LIMIT ?",
+        [*params, int(limit)],
+    )
+
+
+def invoice_lines(path: Path, invoice_key: str) -> pd.DataFrame:
+    """The lines of one invoice (drill-down)."""
+    return read(
+        path,
+        "SELECT invoice_line_key, line_type, plan_id, service_start, service_end, quantity, "
+        f"amount, currency, amount_usd FROM {relation('marts', 'fct_invoice_lines')} "
+        "WHERE invoice_key = ? ORDER BY invoice_line_key",
+        [invoice_key],
+    )
+
+
+def ar_aging_buckets(path: Path) -> pd.DataFrame:
+    """Open receivables per aging bucket (later issue: ar_aging)."""
+    return read(
+        path,
+        "SELECT bucket, count(*) AS invoices, sum(open_usd) AS open_usd "
+        f"FROM {relation('marts', 'ar_aging')} GROUP BY bucket "
+        "ORDER BY coalesce(list_position(?::VARCHAR[], bucket), 99), bucket",
+        [list(AGING_BUCKETS)],
+    )
+
+
+def collections(path: Path) -> pd.DataFrame:
+    """collections_monthly as published (later issue)."""
+    return read(path, f"SELECT * FROM {relation('marts', 'collections_monthly')} ORDER BY month")
+
+
+# --- customers & retention ---------------------------------------------------------------------
+
+
+def retention(path: Path) -> pd.DataFrame:
+    """retention_monthly as published, oldest month first."""
+    return read(
+        path,
+        "SELECT month, active_accounts, churned_accounts, logo_churn_rate, gross_mrr_churn_rate, "
+        f"net_mrr_churn_rate, nrr_t12, grr_t12 FROM {relation('marts', 'retention_monthly')} "
+        "ORDER BY month",
+    )
+
+
+def cohort_retention(path: Path, metric: str = "logo") -> pd.DataFrame:
+    """cohort × months since start with the chosen retention column as `value`."""
+    if metric not in COHORT_METRICS:
+        raise NotAllowedError(f"cohort metric {metric!r} is not one of {sorted(COHORT_METRICS)}")
+    col = _column(COHORT_METRICS[metric], COHORT_METRICS.values())
+    return read(
+        path,
+        f"SELECT cohort_month, months_since_start, active_accounts, mrr_usd, {col} AS value "
+        f"FROM {relation('marts', 'cohort_retention')} ORDER BY cohort_month, months_since_start",
+    )
+
+
+def _account_filters(
+    segments: Sequence[str] | None, regions: Sequence[str] | None, include_deleted: bool
+) -> tuple[str, list[Any]]:
+    where: list[str] = [] if include_deleted else ["NOT coalesce(is_deleted, false)"]
+    params: list[Any] = []
+    if segments:
+        where.append("list_contains(?::VARCHAR[], segment)")
+        params.append(list(segments))
+    if regions:
+        where.append("list_contains(?::VARCHAR[], region)")
+        params.append(list(regions))
+    return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+
+def top_accounts(
+    path: Path,
+    segments: Sequence[str] | None = None,
+    regions: Sequence[str] | None = None,
+    limit: int = 20,
+    include_deleted: bool = False,
+) -> pd.DataFrame:
+    """Accounts by current MRR (dim_accounts), largest first, within the chosen segments/regions."""
+    clause, params = _account_filters(segments, regions, include_deleted)
+    return read(
+        path,
+        "SELECT account_id, account_name, segment, region, country, currency, cohort_month, "
+        f"status, current_mrr_usd FROM {relation('marts', 'dim_accounts')} {clause} "
+        "ORDER BY current_mrr_usd DESC NULLS LAST, account_name LIMIT ?",
+        [*params, int(limit)],
+    )
+
+
+def mrr_by_segment(
+    path: Path, segments: Sequence[str] | None = None, regions: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Current MRR and account counts per segment and region (dim_accounts)."""
+    clause, params = _account_filters(segments, regions, include_deleted=False)
+    return read(
+        path,
+        "SELECT segment, region, count(*) FILTER (WHERE status = 'active') AS active_accounts, "
+        f"sum(current_mrr_usd) AS current_mrr_usd FROM {relation('marts', 'dim_accounts')} "
+        f"{clause} GROUP BY ALL ORDER BY current_mrr_usd DESC NULLS LAST",
+        params,
+    )
+
+
+def account_margin(path: Path, limit: int = 20) -> pd.DataFrame:
+    """Latest month's account gross margin, largest revenue first (later issue)."""
+    rel = relation("marts", "account_margin_monthly")
+    return read(
+        path,
+        "SELECT m.month, m.account_id, a.account_name, m.revenue_usd, m.gross_margin_usd, "
+        f"m.gross_margin_pct FROM {rel} AS m "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a USING (account_id) "
+        f"WHERE m.month = (SELECT max(month) FROM {rel}) "
+        "ORDER BY m.revenue_usd DESC NULLS LAST LIMIT ?",
+        [int(limit)],
+    )
+
+
+# --- data quality ------------------------------------------------------------------------------
+
+
+def billing_exception_summary(path: Path) -> pd.DataFrame:
+    """Billing exceptions per type with their summed difference (later issue)."""
+    return read(
+        path,
+        "SELECT exception_type, count(*) AS exceptions, sum(difference) AS difference "
+        f"FROM {relation('marts', 'billing_exceptions')} GROUP BY ALL ORDER BY exceptions DESC",
+    )
+
+
+#: The queries pages may run through the cache, by name.
+QUERIES = {
+    f.__name__: f
+    for f in (
+        existing_tables,
+        mart_coverage,
+        latest_run,
+        runs_history,
+        load_log,
+        load_summary,
+        quarantine_reasons,
+        quarantine_sample,
+        quarantine_files,
+        check_results,
+        kpis_by_month,
+        mrr_bridge,
+        revenue_by_family,
+        deferred_rollforward,
+        invoice_months,
+        accounts,
+        invoices,
+        invoice_lines,
+        ar_aging_buckets,
+        collections,
+        retention,
+        cohort_retention,
+        top_accounts,
+        mrr_by_segment,
+        account_margin,
+        billing_exception_summary,
+    )
+}

@@ -1,0 +1,260 @@
+"""Streamlit pieces every page shares: the no-warehouse screen, "not built yet" notes, the build
+caption, KPI tiles and money tables. Kept here so the pages stay a few lines of layout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboards.lib import fmt
+from dashboards.lib.cache import Warehouse, built_tables, locate, query
+from dashboards.lib.queries import PUBLISHED_STATUSES
+from pipelines.settings import get_settings
+from pipelines.warehouse.readonly import WarehouseNotFoundError
+
+IN_PROGRESS = ("running", "started", "in_progress", "building")
+FLAT_DELTA = re.compile(r"[+-]?\$?0(\.0+)?( pp)?")
+CSS = """
+<style>
+div.block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
+div[data-testid="stMetric"] {background: rgba(27,54,93,0.035);}
+div[data-testid="stMetricValue"] {font-size: 1.9rem; font-weight: 600;}
+div[data-testid="stCaptionContainer"] p {margin-bottom: 0.1rem;}
+</style>
+"""
+
+
+def style() -> None:
+    """A little spacing and tile polish on top of the theme in dashboards/.streamlit/."""
+    st.html(CSS)
+
+
+def no_warehouse_screen() -> None:
+    """The one friendly screen shown until a warehouse is published."""
+    target = get_settings().current_warehouse
+    st.title("subops")
+    st.subheader("No warehouse has been published yet")
+    st.write(
+        "The dashboards read the published warehouse file, and there is none at "
+        f"`{target}`. Build one, then reload this page:"
+    )
+    st.code(
+        "make demo        # synthetic company → build → publish\nsubops build     "
+        "# build and publish from the extracts in the landing folder",
+        language="bash",
+    )
+    st.caption(
+        "The location comes from `SUBOPS_WAREHOUSE_DIR` (default `data/warehouse`); the "
+        "dashboards open `current.duckdb` inside it, read-only."
+    )
+
+
+def unreadable_screen(err: Exception) -> None:
+    """Shown when the file exists but cannot be opened (e.g. a build still holds it)."""
+    st.title("subops")
+    st.subheader("The warehouse could not be opened")
+    st.write(
+        f"`{get_settings().current_warehouse}` exists but DuckDB refused it read-only. A build "
+        "writing to this very file, or a file from an older DuckDB, are the usual causes. "
+        "Publish a build (`subops build`) and reload."
+    )
+    st.caption(f"{type(err).__name__}: {err}")
+
+
+def require_warehouse() -> Warehouse:
+    """The published warehouse; otherwise show the friendly screen and stop this rerun."""
+    wh = locate()
+    if wh is None:
+        no_warehouse_screen()
+        st.stop()
+    return wh
+
+
+def guarded(page: Callable[[Warehouse], None]) -> None:
+    """Run a page body; a missing or unreadable warehouse becomes a screen, not a traceback."""
+    wh = require_warehouse()
+    try:
+        page(wh)
+    except WarehouseNotFoundError:
+        no_warehouse_screen()
+    except duckdb.IOException as err:
+        unreadable_screen(err)
+    except duckdb.Error as err:  # a mart whose shape changed: say which, keep the page up
+        st.error(
+            "A query on this warehouse failed — the marts may have changed shape. "
+            f"{type(err).__name__}: {err}",
+            icon=":material/error:",
+        )
+
+
+def has(wh: Warehouse, table: str, schema: str = "marts") -> bool:
+    """Whether this build has `schema.table`."""
+    return (schema, table) in built_tables(wh)
+
+
+def not_built(table: str, what: str, schema: str = "marts") -> None:
+    """The note shown where a section's table does not exist in this build."""
+    st.info(
+        f"**{what}** — `{schema}.{table}` is not built yet in this warehouse. "
+        "It appears here once a build publishes it.",
+        icon=":material/construction:",
+    )
+
+
+def build_caption(wh: Warehouse) -> dict[str, Any]:
+    """Caption with the as-of date and build time of the latest published run; returns it."""
+    run: dict[str, Any] = {}
+    if has(wh, "runs", "audit"):
+        df = query(wh, "latest_run")
+        if not df.empty:
+            run = df.iloc[0].to_dict()
+    parts = []
+    as_of = fmt.as_date(run.get("as_of_date"))
+    if as_of:
+        parts.append(f"Data as of **{as_of:%d %b %Y}**")
+    built = run.get("finished_at") or run.get("published_at") or run.get("started_at")
+    if not fmt.is_missing(built):
+        parts.append(f"built {pd.Timestamp(built):%d %b %Y %H:%M} UTC")
+    if run.get("run_id"):
+        parts.append(f"run `{run['run_id']}`")
+    version = run.get("warehouse_version")
+    if not fmt.is_missing(version):
+        parts.append(f"warehouse v{str(version).removeprefix('v')}")
+    if run.get("status") and str(run["status"]).lower() not in PUBLISHED_STATUSES:
+        parts.append(f":orange[latest run status: {run['status']}]")
+    st.caption(" · ".join(parts) if parts else "Build details unavailable (no `audit.runs`).")
+    if run:
+        _newer_failed_build(wh, run)
+    return run
+
+
+def _newer_failed_build(wh: Warehouse, run: dict[str, Any]) -> None:
+    """Say so when a build after the published one failed: the figures are not last night's."""
+    newest = query(wh, "runs_history", 1)
+    if newest.empty or "status" not in newest:
+        return
+    last = newest.iloc[0].to_dict()
+    if last.get("run_id") == run.get("run_id") or str(last["status"]).lower() in PUBLISHED_STATUSES:
+        return
+    if str(last["status"]).lower() in IN_PROGRESS:
+        st.caption(f"A new build (`{last.get('run_id')}`) is in progress.")
+        return
+    when = last.get("finished_at") or last.get("started_at")
+    stamp = "" if fmt.is_missing(when) else f" on {pd.Timestamp(when):%d %b %Y %H:%M} UTC"
+    reason = last.get("failure_reason")
+    why = "" if fmt.is_missing(reason) or not reason else f" ({reason})"
+    st.warning(
+        f"The latest build `{last.get('run_id')}`{stamp} did not publish: "
+        f"{last['status']}{why}. These figures are from the last published build.",
+        icon=":material/warning:",
+    )
+
+
+def tile(
+    label: str,
+    value: str,
+    delta: str | None = None,
+    *,
+    inverse: bool = False,
+    help: str | None = None,
+    spark: Sequence[Any] | None = None,
+) -> None:
+    """One KPI tile with a delta vs the prior month and an optional sparkline."""
+    chart = [float(v) for v in spark if not fmt.is_missing(v)] if spark is not None else None
+    flat = delta is not None and FLAT_DELTA.fullmatch(delta) is not None
+    st.metric(
+        label,
+        value,
+        delta,
+        delta_color="off" if flat else "inverse" if inverse else "normal",
+        delta_arrow="off" if flat else "auto",
+        help=help,
+        border=True,
+        chart_data=chart if chart and len(chart) > 1 else None,
+        chart_type="area",
+        delta_description="vs prior month" if delta else None,
+    )
+
+
+def heading(column: str) -> str:
+    """`current_mrr_usd` → `Current mrr (USD)`: readable table headers from column names."""
+    base = column.removesuffix("_usd").replace("_", " ")
+    for word in ("mrr", "arr", "nrr", "grr", "dso", "id", "sla"):
+        base = " ".join(w.upper() if w == word else w for w in base.split())
+    return base[:1].upper() + base[1:] + (" (USD)" if column.endswith("_usd") else "")
+
+
+def _is_dates(col: pd.Series) -> bool:
+    sample = col.dropna()
+    return not sample.empty and isinstance(sample.iloc[0], dt.date)
+
+
+def money_config(df: pd.DataFrame, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """column_config for a table: readable headers, `_usd` columns as dollars, `extra` 2-dp."""
+    cfg: dict[str, Any] = {c: heading(str(c)) for c in df.columns}
+    for c in df.columns:
+        if (str(c) == "month" or str(c).endswith("_month")) and _is_dates(df[c]):
+            cfg[c] = st.column_config.DateColumn(heading(str(c)), format="MMM YYYY")
+    for c in fmt.money_columns(df):
+        cfg[c] = st.column_config.NumberColumn(heading(c), format="dollar")
+    for c in extra:
+        if c in df:
+            cfg[c] = st.column_config.NumberColumn(heading(c), format="%,.2f")
+    return cfg
+
+
+def table(
+    df: pd.DataFrame,
+    *,
+    money: Sequence[str] = (),
+    percent: Sequence[str] = (),
+    hide: Sequence[str] = (),
+    height: int | str = "auto",
+    key: str | None = None,
+) -> None:
+    """A full-width table: readable headers, money and percent formatted, `hide` left out."""
+    cfg = money_config(df, money)
+    for c in percent:
+        if c in df:
+            cfg[c] = st.column_config.NumberColumn(heading(c), format="percent")
+    order = [c for c in df.columns if c not in set(hide)]
+    st.dataframe(
+        df,
+        width="stretch",
+        hide_index=True,
+        column_config=cfg,
+        column_order=order,
+        height=height,
+        key=key,
+    )
+
+
+def as_of(run: dict[str, Any]) -> Any:
+    """The build's as-of date, else the day it finished (for picking the latest full month)."""
+    return fmt.as_date(run.get("as_of_date")) or fmt.as_date(
+        run.get("finished_at") or run.get("started_at")
+    )
+
+
+def as_of_month(run: dict[str, Any]) -> Any:
+    """First day of the as-of date's month: the last month any chart shows."""
+    day = as_of(run)
+    return None if day is None else day.replace(day=1)
+
+
+def row_for(df: pd.DataFrame, month: Any, col: str = "month") -> pd.Series | None:
+    """The row of `df` for `month`, None when absent."""
+    hit = df[df[col].map(fmt.as_date) == fmt.as_date(month)]
+    return None if hit.empty else hit.iloc[0]
+
+
+def prior_row(df: pd.DataFrame, month: Any, col: str = "month") -> pd.Series | None:
+    """The row just before `month` in a month-sorted frame."""
+    earlier = df[df[col].map(fmt.as_date) < fmt.as_date(month)]
+    return None if earlier.empty else earlier.iloc[-1]

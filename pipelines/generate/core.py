@@ -1,0 +1,457 @@
+"""`generate()`: simulate the company in account chunks and stream its rows into a landing folder
+(one initial extract dated `end`, then `daily` incremental extracts), with injected bad rows and a
+truth manifest beside the folder."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.contract import SOURCES, TABLES, LoadMode, Table
+from pipelines.generate.common import b2s, d2s, dec, price_book, ts
+from pipelines.generate.company import Ctx, simulate_account
+from pipelines.generate.corrupt import Corruptor
+from pipelines.generate.procurement import fx_rows, procurement
+
+CHUNK = 500
+USAGE_COLS = (
+    "usage_id",
+    "subscription_id",
+    "account_id",
+    "usage_metric",
+    "quantity",
+    "occurred_at",
+    "received_at",
+)
+EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
+
+
+@dataclass
+class GenerateResult:
+    row_counts: dict[str, int]
+    files: list[Path]
+    truth_dir: Path
+    billing_exceptions: int = 0
+    bad_rows: int = 0
+
+
+@dataclass
+class _File:
+    path: Path
+    columns: tuple[str, ...]
+    rows: int = 0
+    writer: object = None
+    extra: str | None = None  # an extra (drift) column appended to every row
+
+
+@dataclass
+class Sink:
+    """Open landing files, appended chunk by chunk; counts rows for 1-based row numbers."""
+
+    root: Path
+    fmt: str
+    files: dict[tuple[str, str], _File] = field(default_factory=dict)
+    extra_columns: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def file(self, t: Table, extract: str) -> _File:
+        k = (t.qualified_name, extract)
+        f = self.files.get(k)
+        if f is None:
+            path = self.root / t.source / t.name / f"{extract}.{self.fmt}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            f = _File(path, t.column_names, extra=self.extra_columns.get(k))
+            cols = list(t.column_names) + ([f.extra] if f.extra else [])
+            if self.fmt == "csv":
+                # CSV files are reopened per write, so a long --daily run keeps few files open
+                with open(path, "w", encoding="utf-8", newline="") as fh:
+                    csv.writer(fh, lineterminator="\n").writerow(cols)
+            else:
+                schema = pa.schema([(c, pa.string()) for c in cols])
+                f.writer = pq.ParquetWriter(path, schema)
+            self.files[k] = f
+        return f
+
+    def write(self, t: Table, extract: str, rows: list[tuple]) -> int:
+        """Append value tuples; returns the row number offset they were written at."""
+        f = self.file(t, extract)
+        off = f.rows
+        if not rows:
+            return off
+        if f.extra:
+            rows = [(*r, f"v{off + i + 1}") for i, r in enumerate(rows)]
+        if self.fmt == "csv":
+            with open(f.path, "a", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(rows)
+        else:
+            cols = list(f.columns) + ([f.extra] if f.extra else [])
+            arrays = [pa.array([r[j] for r in rows], pa.string()) for j in range(len(cols))]
+            f.writer.write_table(pa.Table.from_arrays(arrays, names=cols))
+        f.rows += len(rows)
+        return off
+
+    def write_frame(self, t: Table, extract: str, df: pl.DataFrame) -> int:
+        f = self.file(t, extract)
+        off = f.rows
+        if df.height == 0:
+            return off
+        if f.extra:
+            df = df.with_columns(pl.lit("v").alias(f.extra))
+        if self.fmt == "csv":
+            with open(f.path, "a", encoding="utf-8", newline="") as fh:
+                fh.write(df.write_csv(include_header=False, line_terminator="\n"))
+        else:
+            f.writer.write_table(
+                df.to_arrow().cast(pa.schema([(c, pa.string()) for c in df.columns]))
+            )
+        f.rows += df.height
+        return off
+
+    def close(self) -> None:
+        for f in self.files.values():
+            if self.fmt != "csv":
+                f.writer.close()
+
+
+def _split(
+    t: Table, rows: Iterable[tuple], end: dt.date, days: list[dt.date]
+) -> dict[str, list[tuple]]:
+    """Rows (known day, key, values...) -> extract id -> values; the latest version per key."""
+    init: dict = {}
+    daily: dict[dt.date, dict] = {d: {} for d in days}
+    last = days[-1] if days else end
+    for r in rows:
+        known = r[0]
+        if known <= end:
+            init[r[1]] = r[2:]
+        elif known <= last:
+            daily[known][r[1]] = r[2:]
+    out = {end.isoformat(): list(init.values())}
+    for d in days:
+        out[d.isoformat()] = list(daily[d].values())
+    return out
+
+
+def _snapshot(rows: list[tuple], end: dt.date, days: list[dt.date]) -> dict[str, list[tuple]]:
+    out = {}
+    for x in [end, *days]:
+        cur: dict = {}
+        for r in rows:
+            if r[0] <= x:
+                cur[r[1]] = r[2:]
+        out[x.isoformat()] = list(cur.values())
+    return out
+
+
+def _usage_frame(parts: list[dict], H: dt.date) -> pl.DataFrame:
+    """Daily usage rows of a chunk as a text frame, received on or before the horizon."""
+    if not parts:
+        return pl.DataFrame(
+            {c: [] for c in [*USAGE_COLS, "_known"]},
+            schema={**dict.fromkeys(USAGE_COLS, pl.String), "_known": pl.Int64},
+        )
+    n = [len(p["occ"]) for p in parts]
+    occ = np.concatenate([p["occ"] for p in parts])
+    rec = np.concatenate([p["rec"] for p in parts])
+    df = pl.DataFrame(
+        {
+            "sid": np.repeat([p["sid"] for p in parts], n),
+            "acct": np.repeat([p["acct"] for p in parts], n),
+            "metric": np.repeat([p["metric"] for p in parts], n),
+            "occ": pl.Series((occ - EPOCH_ORD).astype(np.int32)).cast(pl.Date),
+            "rec": pl.Series(
+                ((rec - EPOCH_ORD) * 86400 + np.concatenate([p["recv_s"] for p in parts])) * 1000
+            ).cast(pl.Datetime("ms")),
+            "qty": np.concatenate([p["qty"] for p in parts]),
+            "_known": rec,
+        }
+    )
+    df = df.filter(pl.col("_known") <= H.toordinal())
+    return df.select(
+        pl.concat_str(
+            [
+                pl.lit("USG-"),
+                pl.col("sid").str.slice(4),
+                pl.lit("-"),
+                pl.col("occ").dt.strftime("%Y%m%d"),
+            ]
+        ).alias("usage_id"),
+        pl.col("sid").alias("subscription_id"),
+        pl.col("acct").alias("account_id"),
+        pl.col("metric").alias("usage_metric"),
+        pl.col("qty").cast(pl.String).alias("quantity"),
+        pl.col("occ").dt.strftime("%Y-%m-%dT00:00:00Z").alias("occurred_at"),
+        pl.col("rec").dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("received_at"),
+        pl.col("_known"),
+    )
+
+
+def _plan_rows(plans_rows: list[dict], day: dt.date) -> list[tuple]:
+    out = []
+    for p in plans_rows:
+        out.append(
+            (
+                day,
+                p["plan_id"],
+                p["plan_id"],
+                p["product_id"],
+                p["product_name"],
+                p["product_family"],
+                p["charge_type"],
+                None if p["billing_period_months"] is None else str(p["billing_period_months"]),
+                dec(p["unit_price"]),
+                dec(p["included_units"]),
+                p["usage_metric"],
+                p["currency"],
+                b2s(p["active"]),
+                ts(day, 8 * 3600),
+            )
+        )
+    return out
+
+
+def generate(
+    out: Path,
+    *,
+    scale: float = 1.0,
+    seed: int = 42,
+    start: dt.date = dt.date(2023, 1, 1),
+    end: dt.date = dt.date(2026, 10, 31),
+    daily: int = 0,
+    bad_rows: float = 0.0,
+    fmt: Literal["csv", "parquet"] = "csv",
+    exception_rate: float = 0.02,
+    progress: Callable[[str], None] | None = None,
+) -> GenerateResult:
+    """Write a landing folder of the simulated company (see module docstring)."""
+    out = Path(out)
+    truth = out.parent / f"{out.name}.truth"
+    if end < start:
+        raise ValueError("end must be on or after start")
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"unknown format {fmt!r}")
+    say = progress or (lambda _m: None)
+    for src in SOURCES:  # only what we write: a rerun replaces it
+        shutil.rmtree(out / src, ignore_errors=True)
+    shutil.rmtree(truth, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    truth.mkdir(parents=True)
+    days = [end + dt.timedelta(days=k) for k in range(1, daily + 1)]
+    horizon = days[-1] if days else end
+    plans, plan_rows = price_book()
+    n_accounts = max(3, round(1000 * scale))
+    ctx = Ctx(seed, start, end, horizon, n_accounts, exception_rate, plans)
+    sink = Sink(out, fmt)
+    by_name = {t.qualified_name: t for t in TABLES}
+    corrupt = Corruptor(seed, bad_rows, end, by_name) if bad_rows > 0 else None
+    if corrupt:
+        sink.extra_columns[("crm.opportunities", end.isoformat())] = "legacy_region_code"
+        corrupt.whole_file(
+            "crm.opportunities",
+            f"crm/opportunities/{end.isoformat()}.{fmt}",
+            "legacy_region_code",
+            "extra_column",
+        )
+    counts: dict[str, int] = dict.fromkeys(by_name, 0)
+    exceptions: list[tuple] = []
+    billings: dict = {}
+    contractors: list = []
+    keep_for_files: dict[str, list[tuple]] = {}  # a few rows for the missing-column file
+
+    def emit(t: Table, per_extract: dict[str, list[tuple]]) -> None:
+        for ext, rows in per_extract.items():
+            if not rows and t.load_mode == LoadMode.APPEND and ext != end.isoformat():
+                continue
+            if t.qualified_name == "billing.payments" and ext == end.isoformat():
+                keep_for_files.setdefault(t.qualified_name, []).extend(
+                    rows[: 20 - len(keep_for_files.get(t.qualified_name, []))]
+                )
+            off = sink.write(t, ext, rows)
+            counts[t.qualified_name] += len(rows)
+            if corrupt:
+                bad = corrupt.rows(t, f"{t.source}/{t.name}/{ext}.{fmt}", rows, off + len(rows))
+                sink.write(t, ext, bad)
+                counts[t.qualified_name] += len(bad)
+
+    # company-wide reference data first (plans, and FX before any money fact)
+    emit(
+        by_name["billing.plans"],
+        _snapshot(_plan_rows(plan_rows, start - dt.timedelta(days=60)), end, days),
+    )
+    fx = fx_rows(seed, start - dt.timedelta(days=7), horizon)
+    emit(by_name["reference.fx_rates"], _split(by_name["reference.fx_rates"], fx, end, days))
+    say(f"simulating {n_accounts} accounts")
+    usage_t = by_name["billing.usage"]
+    for c0 in range(0, n_accounts, CHUNK):
+        chunk_rows: dict[str, list[tuple]] = {}
+        usage_parts: list[dict] = []
+        for i in range(c0, min(n_accounts, c0 + CHUNK)):
+            res = simulate_account(ctx, i)
+            for k, v in res.rows.items():
+                chunk_rows.setdefault(k, []).extend(v)
+            usage_parts += res.usage
+            exceptions += res.exceptions
+            for k, v in res.stats.get("billings", {}).items():
+                billings[k] = billings.get(k, Decimal(0)) + v
+            if "contractor" in res.stats:
+                kick, go, hours, accy = res.stats["contractor"]
+                contractors.append((f"ACC-{i + 1:07d}", kick, go, hours, accy))
+        for t in TABLES:
+            if t.source == "procurement" or t.qualified_name in (
+                "billing.plans",
+                "reference.fx_rates",
+                "billing.usage",
+            ):
+                continue
+            rows = chunk_rows.get(t.qualified_name, [])
+            rows = [r for r in rows if r[0] <= horizon]
+            if t.load_mode == LoadMode.SNAPSHOT:
+                emit(t, _snapshot(rows, end, days))
+            else:
+                emit(t, _split(t, rows, end, days))
+        udf = _usage_frame(usage_parts, horizon)
+        for ext, part in [(end.isoformat(), udf.filter(pl.col("_known") <= end.toordinal()))] + [
+            (d.isoformat(), udf.filter(pl.col("_known") == d.toordinal())) for d in days
+        ]:
+            part = part.drop("_known")
+            off = sink.write_frame(usage_t, ext, part)
+            counts["billing.usage"] += part.height
+            if corrupt and part.height:
+                sample = corrupt.sample_frame(part)
+                bad = corrupt.rows(
+                    usage_t,
+                    f"billing/usage/{ext}.{fmt}",
+                    sample,
+                    off + part.height,
+                    population=part.height,
+                )
+                sink.write(usage_t, ext, bad)
+                counts["billing.usage"] += len(bad)
+        say(f"accounts {min(n_accounts, c0 + CHUNK)}/{n_accounts}")
+    proc = procurement(seed, start, horizon, billings, contractors)
+    for name, rows in proc.items():
+        t = by_name[name]
+        emit(
+            t,
+            _snapshot(rows, end, days)
+            if t.load_mode == LoadMode.SNAPSHOT
+            else _split(t, rows, end, days),
+        )
+    sink.close()
+    if corrupt:
+        _special_files(out, fmt, end, by_name, keep_for_files, corrupt, counts, sink)
+    files = sorted(p for src in SOURCES for p in (out / src).rglob(f"*.{fmt}"))
+    _write_truth(truth, corrupt, exceptions)
+    say(f"wrote {len(files)} files")
+    return GenerateResult(
+        counts, files, truth, len(exceptions), len(corrupt.manifest) if corrupt else 0
+    )
+
+
+def _special_files(
+    out: Path,
+    fmt: str,
+    end: dt.date,
+    by_name: dict[str, Table],
+    keep: dict[str, list[tuple]],
+    corrupt: Corruptor,
+    counts: dict[str, int],
+    sink: Sink,
+) -> None:
+    """Whole-file faults in an extra extract `<end>T120000Z`: a missing required column, an
+    unreadable file. Their rows are copies of good rows, so losing them loses nothing."""
+    ext = f"{end.isoformat()}T120000Z"
+    t = by_name["billing.payments"]
+    rows = keep.get(t.qualified_name, [])
+    drop = t.column_names.index("amount")
+    s2 = Sink(out, fmt)
+    f = s2.file(
+        Table(
+            t.source, t.name, t.load_mode, t.key, tuple(c for c in t.columns if c.name != "amount")
+        ),
+        ext,
+    )
+    s2.write(
+        Table(
+            t.source, t.name, t.load_mode, t.key, tuple(c for c in t.columns if c.name != "amount")
+        ),
+        ext,
+        [r[:drop] + r[drop + 1 :] for r in rows],
+    )
+    s2.close()
+    counts[t.qualified_name] += len(rows)
+    corrupt.whole_file(
+        t.qualified_name, f.path.relative_to(out).as_posix(), "amount", "missing_column"
+    )
+    t = by_name["support.tickets"]
+    p = out / t.source / t.name / f"{ext}.{fmt}"
+    p.write_bytes(b"ticket_id,account_id\n\xff\xfe\x00garbage\x9c\x80\n")
+    corrupt.whole_file(t.qualified_name, p.relative_to(out).as_posix(), "", "unreadable_file")
+
+
+def _write_truth(truth: Path, corrupt: Corruptor | None, exceptions: list[tuple]) -> None:
+    with open(truth / "bad_rows.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["source", "table", "file", "row_number", "column", "reason_code"])
+        for r in sorted(
+            corrupt.manifest if corrupt else [],
+            key=lambda r: (r[2], r[3] == "", int(r[3] or 0), r[5]),
+        ):
+            w.writerow(r)
+    with open(truth / "billing_exceptions.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(
+            [
+                "exception_type",
+                "account_id",
+                "subscription_id",
+                "charge_id",
+                "period_start",
+                "expected_amount",
+                "issued_amount",
+                "line_date",
+            ]
+        )
+        for e in sorted(exceptions, key=lambda e: (e[1], e[2] or "", e[3] or "", e[4], e[0])):
+            w.writerow([e[0], e[1], e[2], e[3], d2s(e[4]), dec(e[5]), dec(e[6]), d2s(e[7])])
+    (truth / "README.md").write_text(TRUTH_README, encoding="utf-8")
+
+
+TRUTH_README = """# Truth manifest of a generated landing folder
+
+Written by `pipelines.generate` beside the landing folder (`X` -> `X.truth/`), never inside it.
+
+## bad_rows.csv
+One row per injected contract violation.
+`source, table` — the table; `file` — path relative to the landing folder
+(e.g. `billing/invoices/2026-10-31.csv`); `row_number` — 1-based data row (header excluded),
+empty for whole-file reasons; `column` — the offending column (for `extra_column` the extra
+column's name, for `missing_column` the missing one); `reason_code` — one of
+`pipelines.contract.model.REASON_CODES`.
+
+* Row faults are corrupted copies of good rows under a fresh key (the key + `-B<n>`), appended
+  after the good rows of a chunk, so every clean row of the company is unchanged.
+* `duplicate_key`: an exact copy of a good row later in the same file; listed is the later row.
+* `unknown_reference` and `no_fx_rate` rows are otherwise valid: the loader loads and reports them.
+* Whole-file faults live in the extra extract `<end>T120000Z` (copies only; a missing required
+  column and an unreadable file) and in `crm/opportunities/<end>.csv` (an extra column).
+
+## billing_exceptions.csv
+Every exception the billing system injected, per R9 key (subscription_id or charge_id,
+period_start), amounts summed over the key's lines:
+`missing_in_billing` (issued_amount 0.00), `unexpected_in_billing` (expected_amount 0.00),
+`amount_mismatch`. `line_date` (an addition to the brief's columns) is the date of the key's
+lines (usage: the 1st of the month after period_start): an R9 run as of D sees the exceptions
+with line_date <= D. Issued lines of void invoices were re-issued on a replacement invoice.
+Removing these from the issued lines leaves exactly the R3 lines (docs/dev/billing-rules.md).
+"""

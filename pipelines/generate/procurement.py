@@ -1,0 +1,268 @@
+"""Company-wide facts: FX rates (random walk) and procurement (vendors, POs, vendor bills).
+Built after the accounts, from monthly billings by product family, so costs track revenue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+
+import numpy as np
+
+from pipelines.generate.billing import add_months, money
+from pipelines.generate.common import FX_LEVEL, d2s, dec, q, ts
+from pipelines.generate.company import DAY, MANAGERS, R
+
+EMPLOYEES = (
+    "ops.ito@subops.example",
+    "ops.meyer@subops.example",
+    "eng.patel@subops.example",
+    "eng.novak@subops.example",
+    "fin.dubois@subops.example",
+)
+
+#: vendor_id, name, category, country, currency, terms, cost_type, family, cadence (months)
+VENDORS = (
+    ("VND-001", "Amazon Web Services", "cloud_hosting", "US", "USD", 30, "cogs", "platform", 1),
+    ("VND-002", "Google Cloud", "cloud_hosting", "US", "USD", 30, "cogs", "analytics", 1),
+    ("VND-003", "Hetzner Online", "cloud_hosting", "DE", "EUR", 14, "cogs", "payments", 1),
+    ("VND-004", "Stripe", "payment_processing", "US", "USD", 0, "cogs", None, 1),
+    ("VND-005", "Adyen", "payment_processing", "NL", "EUR", 0, "cogs", "payments", 1),
+    ("VND-006", "Mapbox", "third_party_license", "US", "USD", 30, "cogs", "analytics", 3),
+    ("VND-007", "Sentry", "third_party_license", "US", "USD", 30, "cogs", "platform", 3),
+    ("VND-008", "Salesforce", "third_party_license", "US", "USD", 30, "opex", None, 1),
+    ("VND-009", "WeWork", "facilities", "GB", "GBP", 30, "opex", None, 1),
+    ("VND-010", "Mori Building", "facilities", "JP", "JPY", 30, "opex", None, 1),
+    ("VND-011", "Baker & Lane LLP", "other", "GB", "GBP", 45, "opex", None, 3),
+    ("VND-012", "Kappa Consulting", "contractor", "GB", "GBP", 30, "cogs", "services", 0),
+    ("VND-013", "Nordic Implementers", "contractor", "DE", "EUR", 30, "cogs", "services", 0),
+    ("VND-014", "Pacific Integrations", "contractor", "JP", "JPY", 30, "cogs", "services", 0),
+    ("VND-015", "Acme Services", "contractor", "US", "USD", 30, "cogs", "services", 0),
+)
+CONTRACTOR_BY_CCY = {"GBP": "VND-012", "EUR": "VND-013", "JPY": "VND-014", "USD": "VND-015"}
+# share of a family's monthly billings (USD) and a fixed monthly base (USD)
+COST_SHARE = {
+    "VND-001": ("0.07", 3000),
+    "VND-002": ("0.09", 1500),
+    "VND-003": ("0.05", 800),
+    "VND-004": ("0.015", 100),
+    "VND-005": ("0.01", 100),
+    "VND-006": ("0.03", 2000),
+    "VND-007": ("0.01", 900),
+    "VND-008": ("0", 4000),
+    "VND-009": ("0", 12000),
+    "VND-010": ("0", 6000),
+    "VND-011": ("0", 7000),
+}
+FX_SIGMA = {"EUR": 0.004, "GBP": 0.0045, "JPY": 0.005}
+
+
+def fx_rows(seed: int, first: dt.date, last: dt.date) -> list[tuple]:
+    """Daily mean-reverting log random walk per currency, 4 decimals, first..last inclusive."""
+    n = (last - first).days + 1
+    rows = []
+    series = {}
+    for k, (ccy, level) in enumerate(sorted(FX_LEVEL.items())):
+        rng = np.random.default_rng([seed, 99, k])
+        x = np.empty(n)
+        x[0] = rng.normal(0, 0.03)
+        shocks = rng.normal(0, FX_SIGMA[ccy], size=n)
+        for i in range(1, n):
+            x[i] = 0.997 * x[i - 1] + shocks[i]
+        series[ccy] = [q(level * Decimal(repr(float(np.exp(v)))), "0.0001") for v in x]
+    for i in range(n):
+        d = first + dt.timedelta(days=i)
+        for ccy in sorted(series):
+            rows.append((d, (d2s(d), ccy), d2s(d), ccy, dec(series[ccy][i])))
+    return rows
+
+
+def procurement(
+    seed: int,
+    start: dt.date,
+    horizon: dt.date,
+    billings: dict[tuple[dt.date, str], Decimal],
+    contractors: list[tuple[str, dt.date, dt.date, Decimal, str]],
+) -> dict[str, list[tuple]]:
+    """Vendors, POs and bills. `billings`: (month, family) -> billed USD (approx. FX);
+    `contractors`: (account_id, kickoff, go-live, hours, account currency)."""
+    rng = random.Random(seed * 7919 + 5)
+    out: dict[str, list[tuple]] = {
+        "procurement.vendors": [],
+        "procurement.purchase_orders": [],
+        "procurement.vendor_bills": [],
+    }
+    vend_day = start - dt.timedelta(days=30)
+    for vid, name, cat, country, ccy, terms, *_ in VENDORS:
+        out["procurement.vendors"].append(
+            R(
+                "procurement.vendors",
+                vend_day,
+                vendor_id=vid,
+                vendor_name=name,
+                category=cat,
+                country=country,
+                currency=ccy,
+                payment_terms_days=str(terms),
+                updated_at=ts(vend_day, 9 * 3600),
+            )
+        )
+    po_n = bill_n = 0
+    fam_total: dict[dt.date, Decimal] = {}
+    for (m, _f), v in billings.items():
+        fam_total[m] = fam_total.get(m, Decimal(0)) + v
+
+    def po(
+        vid: str,
+        ccy: str,
+        amount: Decimal,
+        cost: str,
+        fam: str | None,
+        acct: str | None,
+        day: dt.date,
+        close_day: dt.date,
+    ) -> str | None:
+        nonlocal po_n
+        po_n += 1
+        pid = f"PO-{po_n:06d}"
+        req = rng.choice(EMPLOYEES)
+        appr = req if rng.random() < 0.03 else rng.choice(MANAGERS)
+        s0 = rng.randint(9 * 3600, 17 * 3600)
+        lag = int((rng.uniform(4, 25) if rng.random() < 0.15 else rng.uniform(0.1, 3)) * 86400)
+        base = dict(
+            po_id=pid,
+            vendor_id=vid,
+            requested_by=req,
+            requested_at=ts(day, s0),
+            amount=dec(amount),
+            currency=ccy,
+            cost_type=cost,
+            product_family=fam,
+            account_id=acct,
+        )
+        rejected = rng.random() < 0.04
+        vers = [
+            (s0, "requested", {}),
+            (
+                s0 + lag,
+                "rejected" if rejected else "approved",
+                {"approved_by": appr, "approved_at": ts(day, s0 + lag)},
+            ),
+        ]
+        if not rejected:
+            vers.append((s0 + lag + 86400 * rng.randint(1, 10), "received", {}))
+            vers.append((((close_day - day).days + 1) * 86400 + 3600, "closed", {}))
+        acc: dict = {}
+        for s, status, extra in vers:
+            acc.update(extra)
+            kd = day + dt.timedelta(days=s // 86400)
+            if kd <= horizon:
+                out["procurement.purchase_orders"].append(
+                    R(
+                        "procurement.purchase_orders",
+                        kd,
+                        **base,
+                        **acc,
+                        status=status,
+                        updated_at=ts(day, s),
+                    )
+                )
+        return None if rejected else pid
+
+    def bill(
+        vid: str,
+        ccy: str,
+        terms: int,
+        pid: str | None,
+        s: dt.date,
+        e: dt.date,
+        amount: Decimal,
+        cost: str,
+        fam: str | None,
+        acct: str | None,
+    ) -> None:
+        nonlocal bill_n
+        bill_n += 1
+        bid = f"BILL-{bill_n:07d}"
+        bd = e + dt.timedelta(days=rng.randint(1, 6))
+        if bd > horizon:
+            return
+        base = dict(
+            bill_id=bid,
+            vendor_id=vid,
+            po_id=pid,
+            bill_date=d2s(bd),
+            service_period_start=d2s(s),
+            service_period_end=d2s(e),
+            amount=dec(amount),
+            currency=ccy,
+            cost_type=cost,
+            product_family=fam,
+            account_id=acct,
+        )
+        ad = bd + dt.timedelta(days=rng.randint(1, 8))
+        pd_ = max(ad, bd + dt.timedelta(days=terms)) + dt.timedelta(days=rng.randint(0, 3))
+        vers = [(bd, "received", None)]
+        if rng.random() < 0.03:
+            vers.append((ad, "disputed", None))
+        else:
+            vers += [(ad, "approved", None), (pd_, "paid", ts(pd_, 9 * 3600))]
+        for k, (day, status, paid) in enumerate(vers):
+            if day <= horizon:
+                out["procurement.vendor_bills"].append(
+                    R(
+                        "procurement.vendor_bills",
+                        day,
+                        **base,
+                        status=status,
+                        paid_at=paid,
+                        updated_at=ts(day, 10 * 3600 + k),
+                    )
+                )
+
+    rate = {"USD": Decimal(1), **FX_LEVEL}
+    # recurring vendors: one PO per calendar year, bills monthly or quarterly
+    for vid, _n, _c, _co, ccy, terms, cost, fam, cadence in VENDORS:
+        if cadence == 0:
+            continue
+        share, fixed = COST_SHARE[vid]
+        year = start.year
+        while dt.date(year, 1, 1) <= horizon:
+            y0 = max(start, dt.date(year, 1, 1))
+            est = Decimal(fixed) * 14 * rate[ccy]
+            pid = po(vid, ccy, q(est, "1"), cost, fam, None, y0, dt.date(year, 12, 31))
+            m = y0.replace(day=1)
+            while m.year == year and m <= horizon:
+                e = add_months(m, cadence)
+                usd = Decimal(fixed) * cadence
+                mm = m
+                for _ in range(cadence):
+                    base = (
+                        billings.get((mm, fam), Decimal(0))
+                        if fam
+                        else fam_total.get(mm, Decimal(0))
+                    )
+                    usd += base * Decimal(share)
+                    mm = add_months(mm, 1)
+                amt = money(usd * rate[ccy] * Decimal(str(round(rng.uniform(0.93, 1.07), 3))))
+                bill(vid, ccy, terms, pid, max(m, start), e, amt, cost, fam, None)
+                m = e
+            year += 1
+    # contractors on implementations: billed to the account
+    for acct, kick, go, hours, accy in contractors:
+        vid = CONTRACTOR_BY_CCY[accy]
+        ccy = next(v[4] for v in VENDORS if v[0] == vid)
+        terms = next(v[5] for v in VENDORS if v[0] == vid)
+        amt = money(hours * Decimal("0.6") * Decimal(85) * rate[ccy])
+        pid = po(
+            vid,
+            ccy,
+            amt,
+            "cogs",
+            "services",
+            acct,
+            kick - dt.timedelta(days=7),
+            go + dt.timedelta(days=30),
+        )
+        bill(vid, ccy, terms, pid, kick, max(go, kick + DAY), amt, "cogs", "services", acct)
+    return out

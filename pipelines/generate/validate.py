@@ -1,0 +1,96 @@
+"""Contract checks of single values and rows, shared by the generator's tests and anyone who wants
+to verify a landing file by hand. Mirrors sources.md; returns REASON_CODES."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from pipelines.contract import Column, ColumnType, Table
+
+T = ColumnType
+_DEC = re.compile(r"^-?\d+(\.\d+)?$")
+_INT = re.compile(r"^-?\d+$")
+_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
+_CCY = re.compile(r"^[A-Z]{3}$")
+_CTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def check_value(c: Column, v: str | None) -> str | None:
+    """Reason code of a bad non-empty value (None when fine); emptiness is checked by rows."""
+    if v is None or v == "":
+        return None
+    try:
+        if c.type == T.DATE:
+            dt.date.fromisoformat(v) if len(v) == 10 else _fail()
+        elif c.type == T.TIMESTAMP:
+            if not _TS.match(v):
+                return "bad_type"
+            dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        elif (
+            (c.type == T.DECIMAL and not _DEC.match(v))
+            or (c.type == T.INT and not _INT.match(v))
+            or (c.type == T.BOOL and v not in ("true", "false"))
+        ):
+            return "bad_type"
+    except ValueError:
+        return "bad_type"
+    if c.type == T.ENUM and v not in c.enum:
+        return "bad_enum"
+    if c.type == T.CURRENCY and not _CCY.match(v):
+        return "bad_currency"
+    if c.type == T.COUNTRY and not _CTRY.match(v):
+        return "bad_country"
+    if c.minimum is not None:
+        x, m = Decimal(v), Decimal(c.minimum)
+        if x < m or (c.exclusive_minimum and x == m):
+            return "negative_amount"
+    if c.allowed and int(v) not in c.allowed:
+        return "out_of_range"
+    return None
+
+
+def _fail() -> None:
+    raise ValueError
+
+
+def check_row(t: Table, row: dict[str, str | None]) -> list[tuple[str, str]]:
+    """(column, reason) of every row-level fault of one row (types, enums, required values)."""
+    bad = []
+    for c in t.columns:
+        v = row.get(c.name)
+        empty = v is None or v == ""
+        need = c.required or (
+            c.required_when is not None and row.get(c.required_when[0]) in c.required_when[1]
+        )
+        if empty and need:
+            bad.append((c.name, "missing_required"))
+        elif (r := check_value(c, v)) is not None:
+            bad.append((c.name, r))
+    return bad
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict[str, str | None]]]:
+    """Header and rows of a landing file (CSV or Parquet); empty CSV fields become None."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        tbl = pq.read_table(path)
+        return tbl.column_names, tbl.to_pylist()
+    with open(path, encoding="utf-8", newline="") as fh:
+        r = csv.reader(fh)
+        header = next(r)
+        rows = [
+            {k: (v if v != "" else None) for k, v in zip(header, rec, strict=True)} for rec in r
+        ]
+    return header, rows
+
+
+def as_decimal(v: str | None) -> Decimal | None:
+    try:
+        return None if v in (None, "") else Decimal(v)
+    except InvalidOperation:
+        return None
