@@ -1,0 +1,102 @@
+-- rule: R1 exact split / R4 recognition. Each line is recognized by day over [service_start,
+-- service_end) with month k's share = round(A·cum_k/T) − round(A·cum_(k−1)/T), so a schedule always
+-- sums to its line. Usage (service = its month) and one-time (service = one day) fall out of the same
+-- formula. Credit notes (issued, from billing) are single-month negative rows keyed by the credit note.
+-- Two reporting-currency views: recognized_usd at the month's rate (R1 month aggregates) and
+-- recognized_hist_usd, the same exact split of the line's amount_usd (rate of its invoice date),
+-- which the deferred revenue roll-forward uses.
+with credit_note_families as (
+    select
+        il.invoice_id,
+        max(p.product_family) as product_family,
+        count(distinct p.product_family) as n_families
+    from {{ ref('stg_billing__invoice_lines') }} as il
+    inner join {{ ref('stg_billing__plans') }} as p on il.plan_id = p.plan_id
+    group by il.invoice_id
+),
+
+items as (
+    select
+        invoice_line_key,
+        coalesce(subscription_id, invoice_line_key) as contract_key,
+        account_id,
+        product_family,
+        line_type,
+        invoice_date,
+        service_start,
+        service_end,
+        amount,
+        amount_usd,
+        currency,
+        is_billed
+    from {{ ref('int_invoice_lines_unioned') }}
+
+    union all
+
+    select
+        {{ dbt.concat(["'credit_note|'", 'cn.credit_note_id']) }} as invoice_line_key,
+        {{ dbt.concat(["'credit_note|'", 'cn.credit_note_id']) }} as contract_key,
+        cn.account_id,
+        case when f.n_families = 1 then f.product_family end as product_family,
+        'credit_note' as line_type,
+        cn.issued_date as invoice_date,
+        cn.issued_date as service_start,
+        {{ add_days(1, 'cn.issued_date') }} as service_end,
+        cast(0 - {{ round_money('cn.amount') }} as decimal(18, 2)) as amount,
+        cast(0 - {{ to_reporting(round_money('cn.amount'), 'fx') }} as decimal(18, 2)) as amount_usd,
+        cn.currency,
+        true as is_billed
+    from {{ ref('stg_billing__credit_notes') }} as cn
+    left join credit_note_families as f on cn.invoice_id = f.invoice_id
+    {{ fx_join('fx', 'cn.currency', 'cn.issued_date') }}
+    where cn.issued_date <= {{ as_of_date() }}
+),
+
+months as (
+    select
+        i.*,
+        {{ days_between('i.service_start', 'i.service_end') }} as total_days,
+        {{ add_months('n.n', month_start('i.service_start')) }} as month
+    from items as i
+    cross join {{ integers(10) }} as n
+    where n.n <= {{ months_between('i.service_start', add_days(-1, 'i.service_end')) }}
+),
+
+cumulated as (
+    select
+        *,
+        {{ days_between('service_start', "case when service_end < " ~ add_months(1, 'month') ~ " then service_end else " ~ add_months(1, 'month') ~ " end") }} as cum_days,
+        {{ days_between('service_start', "case when service_start > month then service_start else month end") }} as prev_cum_days
+    from months
+)
+
+select
+    c.invoice_line_key,
+    c.month,
+    c.contract_key,
+    c.account_id,
+    c.product_family,
+    c.line_type,
+    c.invoice_date,
+    c.currency,
+    c.is_billed,
+    c.amount as line_amount,
+    c.amount_usd as line_amount_usd,
+    cast(
+        {{ div_round('c.amount * c.cum_days', 'c.total_days', 2) }}
+        - {{ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) }}
+        as decimal(18, 2)
+    ) as recognized,
+    cast(
+        {{ div_round('c.amount_usd * c.cum_days', 'c.total_days', 2) }}
+        - {{ div_round('c.amount_usd * c.prev_cum_days', 'c.total_days', 2) }}
+        as decimal(18, 2)
+    ) as recognized_hist_usd,
+    cast(
+        {{ to_reporting(
+            '(' ~ div_round('c.amount * c.cum_days', 'c.total_days', 2) ~ ' - ' ~ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) ~ ')',
+            'fx') }}
+        as decimal(18, 2)
+    ) as recognized_usd
+from cumulated as c
+{{ fx_join('fx', 'c.currency', month_snapshot_day('c.month')) }}

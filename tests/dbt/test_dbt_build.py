@@ -1,0 +1,262 @@
+"""Build the dbt project once on a tiny hand-made company and check the marts to the cent.
+
+The raw database comes from dbt_project/scripts/make_dev_db.py (contract DDL + a few accounts that
+replay the worked examples of the revenue issue). One `dbt build` per test session (models, data
+tests, unit tests, singular invariants)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DBT_DIR = ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+
+pytestmark = pytest.mark.slow
+
+
+def _make_dev_db():
+    spec = importlib.util.spec_from_file_location(
+        "make_dev_db", DBT_DIR / "scripts" / "make_dev_db.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def warehouse(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("dbt_build")
+    db = _make_dev_db().build_dev_db(tmp / "dev.duckdb")
+    env = {
+        **os.environ,
+        "SUBOPS_DBT_DUCKDB_PATH": str(db),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    started = time.monotonic()
+    proc = subprocess.run(
+        [
+            str(DBT),
+            "build",
+            "--vars",
+            '{as_of_date: "2025-12-31"}',
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp / "target"),
+            "--log-path",
+            str(tmp / "logs"),
+        ],
+        cwd=DBT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert "ERROR=0" in proc.stdout
+    print(f"dbt build took {elapsed:.1f} s")
+    return db
+
+
+def q(db: Path, sql: str, *params):
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+def D(x: str) -> Decimal:
+    return Decimal(x)
+
+
+def test_example_4_5_seat_change_lines_and_revenue(warehouse):
+    lines = q(
+        warehouse,
+        """select invoice_date, amount from marts.fct_invoice_lines
+                            where subscription_id = 'S1' order by invoice_date, amount""",
+    )
+    assert [(str(d), a) for d, a in lines] == [
+        ("2025-01-15", D("1000.00")),
+        ("2025-02-15", D("1000.00")),
+        ("2025-03-10", D("-178.57")),
+        ("2025-03-10", D("267.86")),
+        ("2025-03-15", D("1500.00")),
+        ("2025-04-01", D("-677.42")),
+    ]
+    revenue = dict(
+        q(
+            warehouse,
+            """select cast(month as varchar), sum(recognized)
+                                   from marts.fct_revenue_schedule
+                                   where invoice_line_key like 'S1|%' group by 1""",
+        )
+    )
+    assert revenue == {
+        "2025-01-01": D("548.39"),
+        "2025-02-01": D("951.61"),
+        "2025-03-01": D("1411.87"),
+        "2025-04-01": D("0.00"),
+    }
+
+
+def test_example_4_5_mrr_movements(warehouse):
+    mrr = dict(
+        q(
+            warehouse,
+            """select cast(month as varchar), mrr from marts.fct_mrr_monthly
+                               where account_id = 'A1' and month <= '2025-04-01'""",
+        )
+    )
+    assert mrr == {"2025-01-01": 1000, "2025-02-01": 1000, "2025-03-01": 1500, "2025-04-01": 0}
+    moves = q(
+        warehouse,
+        """select cast(month as varchar), movement_type, amount_usd
+                            from marts.fct_mrr_movements where account_id = 'A1' order by month""",
+    )
+    assert moves == [
+        ("2025-01-01", "new", 1000),
+        ("2025-03-01", "expansion", 500),
+        ("2025-04-01", "churn", -1500),
+    ]
+
+
+def test_example_1_and_6_deferred_and_unbilled(warehouse):
+    s2 = q(
+        warehouse,
+        """select cast(month as varchar), recognized from marts.fct_revenue_schedule
+                         where invoice_line_key = 'S2|recurring|charge|2025-01-15'
+                         order by month""",
+    )
+    assert s2 == [("2025-01-01", D("17.00")), ("2025-02-01", D("14.00"))]
+    usage = q(
+        warehouse,
+        """select cast(invoice_date as varchar), amount from marts.fct_invoice_lines
+                            where subscription_id = 'S3' and invoice_date <= '2025-03-01'
+                            order by invoice_date""",
+    )
+    assert usage == [("2025-02-01", D("5.00")), ("2025-03-01", D("0.00"))]
+    jan = q(
+        warehouse,
+        "select unbilled_usd from marts.deferred_revenue_monthly where month = '2025-01-01'",
+    )
+    assert jan == [(D("5.00"),)]
+    # the as-of month's usage: recognized to date, unbilled, not invoiced
+    dec = q(
+        warehouse,
+        """select recognized, is_billed from marts.fct_revenue_schedule
+                          where invoice_line_key = 'S3|usage|2025-12-01'""",
+    )
+    assert dec == [(D("13.45"), False)]
+    assert q(
+        warehouse,
+        """select count(*) from marts.fct_invoice_lines
+                           where invoice_line_key = 'S3|usage|2025-12-01'""",
+    ) == [(0,)]
+
+
+def test_example_7_month_end_anchor(warehouse):
+    dates = q(
+        warehouse,
+        """select cast(invoice_date as varchar) from marts.fct_invoice_lines
+                            where subscription_id = 'S8' order by invoice_date limit 4""",
+    )
+    assert [d for (d,) in dates] == ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30"]
+
+
+def test_example_2_8_9_mrr(warehouse):
+    annual = q(
+        warehouse,
+        "select mrr from marts.fct_mrr_monthly where account_id = 'A4' and month = '2025-01-01'",
+    )
+    assert annual[0][0].quantize(D("0.01")) == D("166.67")
+    eur = q(
+        warehouse,
+        """select cast(month as varchar), mrr_usd from marts.fct_mrr_monthly
+                          where account_id = 'A3' and month <= '2025-02-01' order by month""",
+    )
+    assert [(m, v.quantize(D("0.01"))) for m, v in eur] == [
+        ("2025-01-01", D("222.22")),
+        ("2025-02-01", D("250.00")),
+    ]
+    feb = q(
+        warehouse,
+        """select movement_type, amount_usd from marts.fct_mrr_movements
+                          where account_id = 'A3' and month = '2025-02-01'""",
+    )
+    assert [(t, v.quantize(D("0.01"))) for t, v in feb] == [("fx", D("27.78"))]
+    a5 = q(
+        warehouse,
+        """select cast(month as varchar), movement_type from marts.fct_mrr_movements
+                         where account_id = 'A5' order by month""",
+    )
+    assert a5 == [("2025-03-01", "new"), ("2025-07-01", "churn"), ("2025-10-01", "reactivation")]
+
+
+def test_accounts_and_row_counts(warehouse):
+    status = dict(q(warehouse, "select account_id, status from marts.dim_accounts"))
+    assert status["A1"] == "churned" and status["A7"] == "never_paid" and status["A2"] == "active"
+    for mart in [
+        "dim_accounts",
+        "dim_plans",
+        "fct_subscription_segments",
+        "fct_invoice_lines",
+        "fct_invoices",
+        "fct_revenue_schedule",
+        "deferred_revenue_monthly",
+        "fct_mrr_monthly",
+        "fct_mrr_movements",
+        "mrr_bridge_monthly",
+        "retention_monthly",
+        "cohort_retention",
+    ]:
+        assert q(warehouse, f"select count(*) from marts.{mart}")[0][0] > 0, mart
+
+
+def test_missing_fx_rate_is_null_and_flagged_never_zero(warehouse):
+    line = q(
+        warehouse,
+        """select amount, amount_usd, is_missing_fx_rate from marts.fct_invoice_lines
+                           where charge_id = 'C3'""",
+    )
+    assert line == [(D("4000.00"), None, True)]
+    inv = q(
+        warehouse,
+        """select amount_usd, is_missing_fx_rate from marts.fct_invoices
+                          where account_id = 'A9'""",
+    )
+    assert inv == [(None, True)]
+
+
+def test_first_fx_rate_after_mrr_started_enters_the_bridge_as_fx(warehouse):
+    # CHF account from 2025-01-01, first CHF rate on 2025-03-15: NULL (flagged) in Jan/Feb,
+    # and in March the carried 90 CHF (= 100 USD) enters the reporting totals as fx.
+    rows = q(
+        warehouse,
+        """select cast(month as varchar), mrr_usd, is_missing_fx_rate from marts.fct_mrr_monthly
+           where account_id = 'A10' and month <= '2025-03-01' order by month""",
+    )
+    assert rows == [
+        ("2025-01-01", None, True),
+        ("2025-02-01", None, True),
+        ("2025-03-01", 100, False),
+    ]
+    fx = q(
+        warehouse,
+        """select amount_usd from marts.fct_mrr_movements
+           where account_id = 'A10' and month = '2025-03-01' and movement_type = 'fx'""",
+    )
+    assert fx == [(100,)]
