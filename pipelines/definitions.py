@@ -1,0 +1,37 @@
+"""The Dagster entry point (`dagster dev -m pipelines.definitions`): raw assets per contract
+table, dbt models, write-audit-publish, the nightly job, its schedule and the extracts sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.dbt.assets import build_dbt_assets, dbt_resource
+from pipelines.defs.ingest.assets import RAW_ASSETS, RAW_KEYS, REFERENCES_KEY, reference_breaches
+from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.schedules import (
+    failed_build_sensor,
+    new_extracts_sensor,
+    nightly_job,
+    nightly_schedule,
+)
+from pipelines.defs.warehouse.assets import published_asset, warehouse_build
+from pipelines.settings import Settings, get_settings
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    """Definitions for one warehouse (settings: folders, currency, timezone)."""
+    settings = settings or get_settings()
+    dbt = build_dbt_assets()
+    dbt_keys = [k for a in dbt for k in a.keys]
+    publish = published_asset([*RAW_KEYS, REFERENCES_KEY, *dbt_keys])
+    job = nightly_job()
+    return dg.Definitions(
+        assets=[warehouse_build, *RAW_ASSETS, reference_breaches, *dbt, publish],
+        jobs=[job],
+        schedules=[nightly_schedule(job, settings)],
+        sensors=[new_extracts_sensor(job), failed_build_sensor(job)],
+        resources={"warehouse": WarehouseResource.from_settings(settings), "dbt": dbt_resource()},
+    )
+
+
+defs = build_definitions()

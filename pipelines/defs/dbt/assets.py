@@ -1,0 +1,119 @@
+"""The dbt project as assets: one `dbt build` per warehouse build (models, seeds, tests), pointed
+at the run's build file. dbt sources map onto the raw assets through the contract."""
+
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.contract import TABLES
+from pipelines.defs.dbt.project import ensure_manifest, subops_dbt
+from pipelines.defs.ingest.assets import REFERENCES_KEY
+from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.warehouse.publish import build_info, connect_build, utcnow
+
+_RAW_BY_SOURCE = {(t.source, t.name): t.raw_table for t in TABLES}
+
+
+class SubopsDbtTranslator(DagsterDbtTranslator):
+    """dbt source (contract source, contract table; identifier `<source>__<table>`) → the raw
+    asset `raw/<source>__<table>`; everything else keeps dagster-dbt's default key."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props.get("resource_type") == "source":
+            raw = _RAW_BY_SOURCE.get(
+                (dbt_resource_props.get("source_name"), dbt_resource_props.get("name"))
+            )
+            if raw:
+                return dg.AssetKey(["raw", raw])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> Any:
+        """Models reading raw tables also wait for the referential rules: a blocking breach
+        stops bad data before dbt, not only before publication."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if unique_id.startswith("model.") and any(
+            d.asset_key.path[:1] == ["raw"] for d in spec.deps
+        ):
+            spec = spec.merge_attributes(deps=[REFERENCES_KEY])
+        return spec
+
+
+def has_dbt_nodes(manifest_path: os.PathLike[str]) -> bool:
+    """A shell project (no models or seeds) gets no dbt assets: @dbt_assets needs one."""
+    with open(manifest_path) as fh:
+        nodes = json.load(fh).get("nodes", {})
+    return any(n.get("resource_type") in ("model", "seed", "snapshot") for n in nodes.values())
+
+
+def dbt_vars(info: Mapping[str, Any], warehouse: WarehouseResource) -> dict[str, Any]:
+    return {
+        "as_of_date": str(info["as_of_date"]),
+        "reporting_currency": warehouse.reporting_currency,
+        "support_cost_per_minute": warehouse.support_cost_per_minute,
+        "services_cost_per_hour": warehouse.services_cost_per_hour,
+    }
+
+
+def _record_tests(path: os.PathLike[str], run_id: str, run_results: Mapping[str, Any]) -> None:
+    """dbt tests count as checks in audit.runs (checks passed/failed)."""
+    rows = [
+        (r["unique_id"], r["status"])
+        for r in run_results.get("results", [])
+        if str(r.get("unique_id", "")).startswith(("test.", "unit_test."))
+    ]
+    with contextlib.closing(connect_build(path)) as con:
+        for uid, status in rows:
+            con.execute(
+                "INSERT INTO audit.check_results VALUES ($r, $n, 'dbt', $p, $b, $d, $t)",
+                {"r": run_id, "n": uid[:300], "p": status == "pass",
+                 "b": status in ("fail", "error"),
+                 "d": f"dbt test {status}", "t": utcnow()},
+            )
+
+
+def build_dbt_assets() -> list[dg.AssetsDefinition]:
+    manifest = ensure_manifest()
+    if not has_dbt_nodes(manifest):
+        return []
+
+    @dbt_assets(
+        manifest=manifest,
+        project=subops_dbt,
+        dagster_dbt_translator=SubopsDbtTranslator(),
+        pool=WRITER_POOL,
+    )
+    def subops_dbt_models(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        """`dbt build` once, into this run's build file (env SUBOPS_DBT_DUCKDB_PATH)."""
+        path = warehouse.build_path(context.run_id)
+        os.environ["SUBOPS_DBT_DUCKDB_PATH"] = str(path)
+        args = ["build", "--vars", json.dumps(dbt_vars(build_info(path), warehouse))]
+        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+        with contextlib.suppress(Exception):
+            _record_tests(path, context.run_id, invocation.get_artifact("run_results.json"))
+        if not invocation.is_successful():
+            raise dg.Failure(
+                description="dbt build failed (model or test): nothing is published",
+                metadata={"log_tail": (invocation.get_error()
+                                       and str(invocation.get_error())[-2000:])
+                          or ""},
+            )
+
+    return [subops_dbt_models]
+
+
+def dbt_resource() -> DbtCliResource:
+    """dbt from this interpreter's environment (the venv need not be on PATH)."""
+    return DbtCliResource(
+        project_dir=subops_dbt, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+    )

@@ -1,0 +1,50 @@
+"""The warehouse resource: settings for the steps of a build, and where its build file is."""
+
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.settings import Settings, get_settings
+from pipelines.warehouse.publish import find_build
+
+#: Steps that write the warehouse share this pool (limit 1 in dagster.yaml: one writer).
+WRITER_POOL = "subops_warehouse_writer"
+#: Run tag limited to 1 concurrent run by the instance's run queue (see instance.py).
+WRITER_TAG = {"subops/writer": "warehouse"}
+#: Ingest steps are safe to retry: each table loads in one transaction, loaded files are skipped.
+INGEST_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """Folders and build parameters, from `Settings` (env SUBOPS_*, subops.toml, CLI flags)."""
+
+    landing_dir: str
+    warehouse_dir: str
+    keep_builds: int = 3
+    reporting_currency: str = "USD"
+    support_cost_per_minute: float = 1.50
+    services_cost_per_hour: float = 95.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> "WarehouseResource":
+        s = settings or get_settings()
+        return cls(
+            landing_dir=str(Path(s.landing_dir).resolve()),
+            warehouse_dir=str(Path(s.warehouse_dir).resolve()),
+            keep_builds=s.keep_builds,
+            reporting_currency=s.reporting_currency,
+            support_cost_per_minute=float(s.support_cost_per_minute),
+            services_cost_per_hour=float(s.services_cost_per_hour),
+        )
+
+    def settings(self) -> Settings:
+        return get_settings(
+            landing_dir=Path(self.landing_dir),
+            warehouse_dir=Path(self.warehouse_dir),
+            keep_builds=self.keep_builds,
+            reporting_currency=self.reporting_currency,
+        )
+
+    def build_path(self, run_id: str) -> Path:
+        return find_build(self.settings(), run_id)

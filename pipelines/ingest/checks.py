@@ -1,0 +1,92 @@
+"""Post-load checks of a raw table: the contract holds in raw, and every file reconciles.
+
+Plain functions returning (passed, description, metadata) so Dagster asset checks, the build
+summary and tests share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from pipelines.contract import ColumnType, Table
+from pipelines.ingest.sql import Params, ident, raw_table_ref
+
+
+@dataclass
+class CheckOutcome:
+    name: str
+    passed: bool
+    description: str
+    metadata: dict[str, int | str | float] = field(default_factory=dict)
+
+
+def contract_check(con: duckdb.DuckDBPyConnection, t: Table) -> CheckOutcome:
+    """Raw holds one row per key, no required value is NULL, enums are in their vocabulary."""
+    raw = raw_table_ref(t.raw_table)
+    keys = ", ".join(ident(k) for k in t.key)
+    p = Params()
+    problems: dict[str, int] = {}
+    problems["duplicate_keys"] = con.execute(
+        f"SELECT count(*) FROM (SELECT {keys} FROM {raw} GROUP BY ALL HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    nulls = [f"count(*) FILTER (WHERE {ident(c.name)} IS NULL)" for c in t.columns if c.required]
+    enums = [
+        f"count(*) FILTER (WHERE NOT list_contains({p(list(c.enum))}, {ident(c.name)}))"
+        for c in t.columns
+        if c.type is ColumnType.ENUM
+    ]
+    row = con.execute(
+        f"SELECT {', '.join(['0', *nulls])}, {', '.join(['0', *enums])} FROM {raw}", p.values
+    ).fetchall()[0]
+    problems["null_required"] = sum(row[1 : 1 + len(nulls)])
+    problems["bad_enum"] = sum(row[2 + len(nulls) :])
+    passed = not any(problems.values())
+    desc = "raw conforms to the contract" if passed else f"raw breaks the contract: {problems}"
+    return CheckOutcome("contract", passed, desc, {k: int(v) for k, v in problems.items()})
+
+
+def reconciliation_check(con: duckdb.DuckDBPyConnection, t: Table, run_id: str) -> CheckOutcome:
+    """For every file loaded in this run: read = loaded + quarantined, quarantine holds exactly
+    the quarantined rows, and raw holds no more rows than were ever loaded."""
+    params = {"s": t.source, "t": t.name, "run": run_id}
+    unbalanced = con.execute(
+        """SELECT count(*) FROM audit.load_log WHERE source = $s AND "table" = $t
+           AND run_id = $run AND rows_read <> rows_loaded + rows_quarantined""",
+        params,
+    ).fetchall()[0][0]
+    mismatched = con.execute(
+        """SELECT count(*) FROM audit.load_log l
+           LEFT JOIN (SELECT file, count(*) AS n FROM quarantine.rows
+                      WHERE source = $s AND "table" = $t AND run_id = $run GROUP BY file) q
+             ON q.file = l.file
+           WHERE l.source = $s AND l."table" = $t AND l.run_id = $run AND l.status <> 'rejected'
+             AND l.rows_quarantined <> coalesce(q.n, 0)""",
+        params,
+    ).fetchall()[0][0]
+    loaded_total = con.execute(
+        """SELECT coalesce(sum(rows_loaded), 0) FROM audit.load_log
+           WHERE source = $s AND "table" = $t""",
+        {"s": t.source, "t": t.name},
+    ).fetchall()[0][0]
+    raw_rows = con.execute(f"SELECT count(*) FROM {raw_table_ref(t.raw_table)}").fetchall()[0][0]
+    files = con.execute(
+        """SELECT count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                  coalesce(sum(rows_quarantined), 0)
+           FROM audit.load_log WHERE source = $s AND "table" = $t AND run_id = $run""",
+        params,
+    ).fetchall()[0]
+    meta = {
+        "files_this_run": int(files[0]), "rows_read": int(files[1]),
+        "rows_loaded": int(files[2]), "rows_quarantined": int(files[3]),
+        "raw_rows": int(raw_rows), "unbalanced_files": int(unbalanced),
+        "quarantine_mismatch_files": int(mismatched),
+    }
+    passed = unbalanced == 0 and mismatched == 0 and raw_rows <= loaded_total
+    desc = (
+        "every file reconciles (read = loaded + quarantined)"
+        if passed
+        else f"row counts do not reconcile: {meta} (raw rows vs ever loaded {loaded_total})"
+    )
+    return CheckOutcome("reconciliation", passed, desc, meta)

@@ -1,0 +1,171 @@
+"""Row validation and typing, generated from the contract as bulk SQL over an all-VARCHAR frame.
+
+For each column one CASE expression yields the first failing reason code (or NULL), in the
+order a person would fix them: missing value, unparseable value, bad vocabulary, bad number.
+"""
+
+from __future__ import annotations
+
+from pipelines.contract import ColumnType, Table
+from pipelines.contract.model import Column
+from pipelines.ingest.sql import Params, ident
+
+T = ColumnType
+
+_DECIMAL_RE = r"-?[0-9]+(\.[0-9]+)?"
+_INT_RE = r"-?[0-9]+"
+_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_TS_RE = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+    r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+)
+
+#: How each type must be written, for reasons a person can act on.
+TYPE_FORMATS: dict[ColumnType, str] = {
+    T.DATE: "a date written YYYY-MM-DD",
+    T.TIMESTAMP: "an ISO 8601 timestamp such as 2026-01-31T14:05:00Z",
+    T.DECIMAL: "a number written like -1234.5678 (dot decimal, no thousands separator, "
+    "at most 4 decimals)",
+    T.INT: "a whole number such as 42",
+    T.BOOL: "true or false",
+}
+
+
+def is_missing(c: str) -> str:
+    return f"({c} IS NULL OR trim({c}) = '')"
+
+
+def typed_expr(col: Column, p: Params, src: str = "") -> str:
+    """SQL turning the VARCHAR value into the raw table's type (NULL when it does not parse)."""
+    c = f"{src}{ident(col.name)}"
+    match col.type:
+        case T.DATE:
+            return f"CAST(try_strptime({c}, '%Y-%m-%d') AS DATE)"
+        case T.TIMESTAMP:
+            # no offset means UTC; stored as naive UTC
+            return f"timezone('UTC', try_cast({c} AS TIMESTAMPTZ))"
+        case T.DECIMAL:
+            return f"try_cast({c} AS DECIMAL(18,4))"
+        case T.INT:
+            return f"try_cast({c} AS INTEGER)"
+        case T.BOOL:
+            return f"CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END"
+        case _:
+            return c
+
+
+def _bad_type(col: Column, p: Params) -> str | None:
+    c = ident(col.name)
+    match col.type:
+        case T.DATE:
+            return f"(NOT regexp_full_match({c}, {p(_DATE_RE)}) OR {typed_expr(col, p)} IS NULL)"
+        case T.TIMESTAMP:
+            return f"(NOT regexp_full_match({c}, {p(_TS_RE)}) OR {typed_expr(col, p)} IS NULL)"
+        case T.DECIMAL:
+            # exact money: more than 4 significant decimals would be rounded away -> refuse
+            return (
+                f"(NOT regexp_full_match({c}, {p(_DECIMAL_RE)}) OR {typed_expr(col, p)} IS NULL"
+                f" OR try_cast({c} AS DECIMAL(38,12)) <> {typed_expr(col, p)})"
+            )
+        case T.INT:
+            return f"(NOT regexp_full_match({c}, {p(_INT_RE)}) OR {typed_expr(col, p)} IS NULL)"
+        case T.BOOL:
+            return f"({c} NOT IN ('true', 'false'))"
+    return None
+
+
+def failure_case(table: Table, col: Column, p: Params) -> str:
+    """CASE expression: the first reason code this column fails with, else NULL."""
+    c = ident(col.name)
+    whens: list[tuple[str, str]] = []
+    if col.required:
+        whens.append((is_missing(c), "missing_required"))
+    elif col.required_when:
+        other, values = col.required_when
+        whens.append(
+            (f"({is_missing(c)} AND list_contains({p(list(values))}, {ident(other)}))",
+             "missing_required")
+        )
+    present = f"NOT {is_missing(c)}"
+    bad = _bad_type(col, p)
+    if bad:
+        whens.append((f"({present} AND {bad})", "bad_type"))
+    if col.type is T.ENUM:
+        whens.append((f"({present} AND NOT list_contains({p(list(col.enum))}, {c}))", "bad_enum"))
+    if col.type is T.CURRENCY:
+        whens.append((f"({present} AND NOT regexp_full_match({c}, '[A-Z]{{3}}'))", "bad_currency"))
+    if col.type is T.COUNTRY:
+        whens.append((f"({present} AND NOT regexp_full_match({c}, '[A-Z]{{2}}'))", "bad_country"))
+    if col.minimum is not None and col.is_money_or_number:
+        op = "<=" if col.exclusive_minimum else "<"
+        whens.append(
+            (f"({present} AND {typed_expr(col, p)} {op} CAST({p(col.minimum)} AS DECIMAL(18,4)))",
+             "negative_amount")
+        )
+    if col.allowed:
+        whens.append(
+            (f"({present} AND NOT list_contains({p(list(col.allowed))}, {typed_expr(col, p)}))",
+             "out_of_range")
+        )
+    if not whens:
+        return "CAST(NULL AS VARCHAR)"
+    body = " ".join(f"WHEN {cond} THEN {p(code)}" for cond, code in whens)
+    return f"CASE {body} END"
+
+
+def failures_sql(table: Table, src: str, p: Params) -> str:
+    """One row per row that fails: file, row, list of per-column codes, duplicate info."""
+    cases = ", ".join(failure_case(table, col, p) for col in table.columns)
+    keys = ", ".join(ident(k) for k in table.key)
+    keys_present = " AND ".join(f"NOT {is_missing(ident(k))}" for k in table.key)
+    return f"""
+        WITH f AS (
+            SELECT __file, __row, [{cases}] AS codes,
+                   CASE WHEN {keys_present} THEN
+                        row_number() OVER (PARTITION BY __file, {keys} ORDER BY __row) END
+                        AS dup_rank,
+                   first_value(__row) OVER (PARTITION BY __file, {keys} ORDER BY __row)
+                        AS first_row
+            FROM {src}
+        )
+        SELECT __file, __row, codes, coalesce(dup_rank, 1) > 1 AS is_dup, first_row
+        FROM f
+        WHERE len(list_filter(codes, lambda x: x IS NOT NULL)) > 0 OR coalesce(dup_rank, 1) > 1
+        ORDER BY __file, __row
+    """
+
+
+def describe(
+    table: Table, file: str, row: int, column: str, code: str, value: object, first_row: int
+) -> str:
+    """A sentence a person can act on: where (file, row, column), what is wrong, what to do."""
+    where = f"{file} row {row}, column '{column}'"
+    shown = "empty" if value is None or str(value).strip() == "" else repr(str(value))
+    if code == "duplicate_key":
+        return (
+            f"{where}: key {shown} already appears at row {first_row} of the same file; the "
+            "first occurrence was loaded — remove or correct this one."
+        )
+    col = table.column(column)
+    match code:
+        case "missing_required":
+            cond = ""
+            if col.required_when:
+                other, values = col.required_when
+                cond = f" when {other} is {' or '.join(values)}"
+            return f"{where}: the value is empty but required{cond}; fill it in and re-send."
+        case "bad_type":
+            return f"{where}: {shown} is not {TYPE_FORMATS[col.type]}; correct the value."
+        case "bad_enum":
+            return f"{where}: {shown} is not one of {', '.join(col.enum)}; use one of those words."
+        case "bad_currency":
+            return f"{where}: {shown} is not an ISO 4217 currency; use an upper-case code like USD."
+        case "bad_country":
+            return f"{where}: {shown} is not an ISO 3166-1 alpha-2 country; use a code like US."
+        case "negative_amount":
+            bound = f"greater than {col.minimum}" if col.exclusive_minimum else f"≥ {col.minimum}"
+            return f"{where}: {shown} must be {bound}; correct the amount."
+        case "out_of_range":
+            allowed = ", ".join(str(a) for a in col.allowed)
+            return f"{where}: {shown} is not one of the allowed values {allowed}."
+    return f"{where}: {code}"

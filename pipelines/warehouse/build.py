@@ -1,0 +1,291 @@
+"""`run_build`: the CLI's entry point. Runs the Dagster job `nightly_build` in-process (no
+daemon) and summarises what happened; the job itself builds, checks and publishes."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest.landing import LandingFile, all_files, latest_extract_date
+from pipelines.settings import Settings
+from pipelines.warehouse.publish import find_build, record_run, writer_lock
+from pipelines.warehouse.readonly import connect_readonly
+
+
+@dataclass
+class BuildResult:
+    """What a build did; `summary_lines()` is what the CLI prints."""
+
+    published: bool
+    up_to_date: bool = False  # nothing new to load: nothing built, current stays as it is
+    run_id: str | None = None
+    build_file: Path | None = None
+    current: Path | None = None
+    warehouse_version: int | None = None
+    as_of_date: dt.date | None = None
+    full_refresh: bool = False
+    files_loaded: int = 0
+    files_rejected: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    top_quarantine_reasons: list[tuple[str, int]] = field(default_factory=list)
+    reference_breaches: int = 0
+    checks_passed: int = 0
+    checks_failed: int = 0
+    failed_checks: list[str] = field(default_factory=list)
+    failure_reason: str | None = None
+    seconds: float = 0.0
+    log_file: Path | None = None  # dbt's output of this build
+
+    def summary_lines(self) -> list[str]:
+        if self.up_to_date:
+            return [f"Up to date: {self.failure_reason}"]
+        head = (
+            f"Published warehouse v{self.warehouse_version} (as of {self.as_of_date})"
+            if self.published
+            else "Build NOT published — the previous warehouse stays current"
+        )
+        lines = [
+            head,
+            f"  build file: {self.build_file}",
+            f"  files loaded: {self.files_loaded} ({self.files_rejected} rejected whole)",
+            f"  rows loaded: {self.rows_loaded:,}   rows quarantined: {self.rows_quarantined:,}",
+        ]
+        if self.top_quarantine_reasons:
+            lines.append(
+                "  top quarantine reasons: "
+                + ", ".join(f"{code} {n}" for code, n in self.top_quarantine_reasons)
+            )
+        lines.append(f"  reference breaches reported: {self.reference_breaches}")
+        lines.append(f"  checks passed: {self.checks_passed}   failed: {self.checks_failed}")
+        if self.failed_checks:
+            lines.append("  failed checks: " + "; ".join(self.failed_checks[:10]))
+        if self.failure_reason:
+            lines.append(f"  why: {self.failure_reason}")
+        if self.log_file:
+            lines.append(f"  dbt log: {self.log_file}")
+        lines.append(f"  took {self.seconds:.1f} s")
+        return lines
+
+
+def pending_files(settings: Settings) -> list[tuple[LandingFile, str]]:
+    """Landing files (with sha256) the published warehouse has not loaded yet."""
+    files = all_files(settings.landing_dir)
+    done: set[tuple[str, str]] = set()
+    if settings.current_warehouse.exists():
+        with (
+            contextlib.closing(connect_readonly(settings.current_warehouse)) as con,
+            contextlib.suppress(duckdb.Error),
+        ):
+            done = set(con.execute("SELECT file, sha256 FROM audit.load_log").fetchall())
+    out = []
+    for f in files:
+        sha = f.sha256()
+        if (f.rel, sha) not in done:
+            out.append((f, sha))
+    return out
+
+
+def _published_as_of(settings: Settings) -> dt.date | None:
+    with (
+        contextlib.closing(connect_readonly(settings.current_warehouse)) as con,
+        contextlib.suppress(duckdb.Error),
+    ):
+        rows = con.execute(
+            "SELECT as_of_date FROM audit.runs WHERE status = 'published' "
+            "ORDER BY warehouse_version DESC LIMIT 1"
+        ).fetchall()
+        return rows[0][0] if rows else None
+    return None
+
+
+def _log_path(settings: Settings, run_id: str, keep: int = 20) -> Path:
+    """`<warehouse>/logs/<run id>.log`; the oldest logs beyond `keep` are removed."""
+    logs = settings.warehouse_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    old = sorted(logs.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    for p in old[: max(len(old) - keep + 1, 0)]:
+        p.unlink(missing_ok=True)
+    return logs / f"{run_id}.log"
+
+
+def _instance():  # -> dg.DagsterInstance
+    import dagster as dg
+
+    if os.environ.get("DAGSTER_HOME"):
+        from pipelines.defs.instance import ensure_dagster_home
+
+        ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_build(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    as_of: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build the warehouse from the landing folder and publish it if every check passes.
+
+    Incremental by default (loads only files not yet in the published audit.load_log; when there
+    are none and the as-of date is unchanged, nothing is built). `full_refresh` starts from an
+    empty file and loads every landing file. As-of defaults to the latest extract date.
+    """
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    as_of = as_of or settings.as_of_date or latest_extract_date(settings.landing_dir)
+    as_of = as_of or dt.datetime.now(dt.UTC).date()
+    with writer_lock(settings):
+        if not full_refresh and settings.current_warehouse.exists():
+            say("Looking for new extract files …")
+            pending = pending_files(settings)
+            if not pending and _published_as_of(settings) == as_of:
+                return BuildResult(
+                    published=False, up_to_date=True, as_of_date=as_of,
+                    current=settings.current_warehouse,
+                    failure_reason="no new extract files since the published build; "
+                    "current.duckdb is unchanged",
+                    seconds=time.perf_counter() - t0,
+                )
+        say("Preparing the Dagster job (dbt manifest) …")
+        from dagster._core.utils import make_new_run_id
+
+        from pipelines.definitions import build_definitions
+        from pipelines.defs.schedules import NIGHTLY_JOB
+
+        defs = build_definitions(settings)
+        job = defs.resolve_job_def(NIGHTLY_JOB)
+        say("Loading, checking, building and publishing …")
+        instance = _instance()
+        run_id = make_new_run_id()
+        log_path = _log_path(settings, run_id)
+        with (
+            log_path.open("w") as log,
+            contextlib.redirect_stdout(log),  # dagster-dbt echoes dbt's log lines to stdout
+            _step_progress(instance, run_id, say),
+        ):
+            res = job.execute_in_process(
+                run_id=run_id,
+                run_config={
+                    "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                    "ops": {
+                        "warehouse__build": {
+                            "config": {"full_refresh": full_refresh,
+                                       "as_of_date": as_of.isoformat()}
+                        }
+                    }
+                },
+                instance=instance,
+                raise_on_error=False,
+            )
+        out = _summarise(settings, res.run_id, res.success, _step_errors(res))
+        out.log_file = log_path
+    out.as_of_date, out.full_refresh = as_of, full_refresh
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+@contextlib.contextmanager
+def _step_progress(instance, run_id: str, say: Callable[[str], None]) -> Iterator[None]:
+    """Forward step starts of the run to the progress callback (a poller thread reading the
+    run's event log: the job runs in this thread, with console logging at WARNING)."""
+    from dagster import DagsterEventType
+
+    stop = threading.Event()
+
+    def poll() -> None:
+        seen: set[str] = set()
+        while not stop.wait(0.5):
+            with contextlib.suppress(Exception):
+                for rec in instance.all_logs(run_id, of_type=DagsterEventType.STEP_START):
+                    step = rec.step_key or ""
+                    if step and step not in seen:
+                        seen.add(step)
+                        say(f"Running {step} …")
+
+    thread = threading.Thread(target=poll, name="subops-build-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _step_errors(res) -> list[str]:
+    errors = []
+    for ev in res.all_events:
+        if ev.is_step_failure:
+            data = ev.event_specific_data
+            err = getattr(data, "error", None)
+            msg = err.message.strip().splitlines()[0] if err else "failed"
+            errors.append(f"{ev.step_key}: {msg[:300]}")
+    return errors
+
+
+def record_failure(path: Path, run_id: str, errors: list[str]) -> str:
+    """Mark a build that was not published as failed, in its own audit.runs, saying why
+    (failed blocking checks first, then failed steps). Returns the reason."""
+    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+        failed = con.execute(
+            """SELECT asset || ' ' || check_name || ': ' || description
+               FROM audit.check_results WHERE run_id = $r AND blocking AND NOT passed""",
+            {"r": run_id},
+        ).fetchall()
+    reason = "; ".join([f[0] for f in failed] + errors) or "the run did not reach publication"
+    record_run(path, run_id=run_id, status="failed", failure_reason=reason[:4000])
+    return reason
+
+
+def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]) -> BuildResult:
+    out = BuildResult(published=False, run_id=run_id)
+    try:
+        path = find_build(settings, run_id)
+    except FileNotFoundError:
+        out.failure_reason = "; ".join(errors) or "the build file was never created"
+        return out
+    out.build_file = path
+    published = success and settings.current_warehouse.exists() and (
+        settings.current_warehouse.resolve() == path.resolve()
+    )
+    if not published:
+        out.failure_reason = record_failure(path, run_id, errors)
+    out.published = published
+    out.current = settings.current_warehouse
+    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+        p = {"r": run_id}
+        runs = con.execute(
+            "SELECT warehouse_version, checks_passed, checks_failed FROM audit.runs "
+            "WHERE run_id = $r", p).fetchall()
+        if runs:
+            out.warehouse_version, out.checks_passed, out.checks_failed = runs[0]
+        loads = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE status = 'rejected'),
+                      coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
+               FROM audit.load_log WHERE run_id = $r""", p).fetchall()[0]
+        out.files_loaded, out.files_rejected, out.rows_loaded, out.rows_quarantined = loads
+        out.top_quarantine_reasons = [
+            (code, n) for code, n in con.execute(
+                """SELECT reason_code, count(*) FROM (
+                       SELECT reason_code FROM quarantine.rows WHERE run_id = $r
+                       UNION ALL SELECT reason_code FROM quarantine.files WHERE run_id = $r)
+                   GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""", p).fetchall()
+        ]
+        out.reference_breaches = con.execute(
+            "SELECT count(*) FROM audit.reference_breaches").fetchall()[0][0]
+        out.failed_checks = [
+            r[0] for r in con.execute(
+                "SELECT asset || ' ' || check_name FROM audit.check_results "
+                "WHERE run_id = $r AND NOT passed ORDER BY 1", p).fetchall()
+        ]
+    return out

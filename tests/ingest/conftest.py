@@ -1,0 +1,23 @@
+"""Fixtures for loader tests: a fresh DuckDB file with the warehouse's bookkeeping schema."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # landing_fixture, shared with other test dirs
+
+from pipelines.ingest.schema import ensure_schema
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = duckdb.connect(str(tmp_path / "w.duckdb"))
+    c.execute("SET TimeZone = 'UTC'")
+    ensure_schema(c)
+    yield c
+    c.close()
