@@ -22,9 +22,8 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev
 	@touch $@
 
-$(DAGSTER_HOME)/dagster.yaml:
-	@mkdir -p $(DAGSTER_HOME)
-	@printf 'telemetry:\n  enabled: false\n' > $@
+$(DAGSTER_HOME)/dagster.yaml: | $(VENV)/.installed
+	@$(BIN)/python -c "from pathlib import Path; from pipelines.defs.instance import ensure_dagster_home as e; e(Path('$(DAGSTER_HOME)'))"
 
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## create .venv from uv.lock
 

@@ -77,11 +77,10 @@ def _settings(landing: Path | None = None, warehouse_dir: Path | None = None) ->
 
 def _dagster_env() -> dict[str, str]:
     """DAGSTER_HOME under data/ with telemetry off, so nothing is written to ~/.dagster."""
+    from pipelines.defs.instance import ensure_dagster_home
+
     home = Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / "data" / "dagster_home"))
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text("telemetry:\n  enabled: false\n")
+    ensure_dagster_home(home)
     return {**os.environ, "DAGSTER_HOME": str(home)}
 
 
@@ -179,6 +178,8 @@ def build(
             progress=lambda msg: status.update(msg),
         )
     _print_build_summary(result)
+    if result.up_to_date:
+        return
     if not result.published:
         raise SubopsError(f"nothing was published: {result.failure_reason}")
 
@@ -224,7 +225,7 @@ def _serve_dashboard(settings: Settings, port: int) -> None:
     epilog="Examples:\n\n  subops demo\n\n  subops demo --scale 0.5 --no-serve   # build only"
 )
 def demo(
-    scale: Annotated[float, typer.Option(help="Size of the sample company.")] = 0.2,
+    scale: Annotated[float, typer.Option(help="Size of the sample company.")] = 0.5,
     serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the dashboard.")] = True,
     landing: LandingOpt = None,
     warehouse_dir: WarehouseOpt = None,

@@ -1,6 +1,5 @@
 """The warehouse resource: settings for the steps of a build, and where its build file is."""
 
-
 from pathlib import Path
 
 import dagster as dg

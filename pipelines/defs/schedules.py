@@ -1,6 +1,5 @@
 """The nightly job, its 02:00 schedule, and a sensor that builds when new extracts land."""
 
-
 import hashlib
 
 import dagster as dg
@@ -77,7 +76,8 @@ def new_extracts_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinitio
         digest = hashlib.sha256(
             "\n".join(f"{f.rel}:{sha}" for f, sha in pending).encode()
         ).hexdigest()[:16]
-        return dg.RunRequest(run_key=f"extracts-{digest}",
-                             tags={"subops/new_files": str(len(pending))})
+        return dg.RunRequest(
+            run_key=f"extracts-{digest}", tags={"subops/new_files": str(len(pending))}
+        )
 
     return _sensor

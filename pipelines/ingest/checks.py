@@ -78,9 +78,12 @@ def reconciliation_check(con: duckdb.DuckDBPyConnection, t: Table, run_id: str) 
         params,
     ).fetchall()[0]
     meta = {
-        "files_this_run": int(files[0]), "rows_read": int(files[1]),
-        "rows_loaded": int(files[2]), "rows_quarantined": int(files[3]),
-        "raw_rows": int(raw_rows), "unbalanced_files": int(unbalanced),
+        "files_this_run": int(files[0]),
+        "rows_read": int(files[1]),
+        "rows_loaded": int(files[2]),
+        "rows_quarantined": int(files[3]),
+        "raw_rows": int(raw_rows),
+        "unbalanced_files": int(unbalanced),
         "quarantine_mismatch_files": int(mismatched),
     }
     passed = unbalanced == 0 and mismatched == 0 and raw_rows <= loaded_total

@@ -84,9 +84,7 @@ def run_suite(
     import great_expectations as gx
 
     cols = ", ".join(f'"{c}"' for c in t.column_names)
-    df = con.execute(
-        f"SELECT {cols} FROM {raw_table_ref(t.raw_table)} WHERE NOT _is_deleted"
-    ).df()
+    df = con.execute(f"SELECT {cols} FROM {raw_table_ref(t.raw_table)} WHERE NOT _is_deleted").df()
     if df.empty:
         return SuiteOutcome(t.qualified_name, True, 0, [])
     for c in t.columns:  # GX compares numbers as floats and dates as datetimes
@@ -108,8 +106,9 @@ def run_suite(
         suite = ctx.suites.add(gx.ExpectationSuite(name=name))
         for exp in expectations_for(t, as_of):
             suite.add_expectation(exp)
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch,
-                                                                    suite=suite))
+        vd = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batch, suite=suite)
+        )
     res = vd.run(batch_parameters={"dataframe": df})
     failed = [
         f"{r.expectation_config.type}({r.expectation_config.kwargs.get('column', '')})"

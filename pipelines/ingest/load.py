@@ -174,12 +174,20 @@ def load_table(
         originals[lf.rel] = df
         frames.append(norm)
         pending.append((lf, sha))
-        drift += [
-            {"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras
-        ]
+        drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
         result.files.append(
-            FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, df.height, 0, 0, "",
-                       extra_columns=extras)
+            FileResult(
+                lf.rel,
+                t.source,
+                t.name,
+                lf.extract_id,
+                sha,
+                df.height,
+                0,
+                0,
+                "",
+                extra_columns=extras,
+            )
         )
     if not pending and not rejected:
         return result
@@ -196,8 +204,18 @@ def load_table(
             f.status = "loaded_with_rejects" if f.rows_quarantined else "loaded"
         for lf, sha, rej in rejected:
             result.files.append(
-                FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, rej.rows_read, 0,
-                           rej.rows_read, "rejected", Counter({rej.code: 1}))
+                FileResult(
+                    lf.rel,
+                    t.source,
+                    t.name,
+                    lf.extract_id,
+                    sha,
+                    rej.rows_read,
+                    0,
+                    rej.rows_read,
+                    "rejected",
+                    Counter({rej.code: 1}),
+                )
             )
         _write_bookkeeping(con, t, result, rejected, drift, run_id, loaded_at)
         con.execute("COMMIT")
@@ -250,10 +268,17 @@ def _load_frames(
         bad[(file, row)] = (code, column)
         qrows.append(
             {
-                "source": t.source, "table": t.name, "file": file, "row_number": row,
-                "column": column, "reason_code": code, "reason": reason,
-                "raw_record": json.dumps(original, ensure_ascii=False), "run_id": run_id,
-                "extract_id": extract_of[file], "quarantined_at": loaded_at,
+                "source": t.source,
+                "table": t.name,
+                "file": file,
+                "row_number": row,
+                "column": column,
+                "reason_code": code,
+                "reason": reason,
+                "raw_record": json.dumps(original, ensure_ascii=False),
+                "run_id": run_id,
+                "extract_id": extract_of[file],
+                "quarantined_at": loaded_at,
             }
         )
     if qrows:
@@ -346,10 +371,17 @@ def _write_bookkeeping(
     log = pl.DataFrame(
         [
             {
-                "run_id": run_id, "source": f.source, "table": f.table, "file": f.file,
-                "sha256": f.sha256, "extract_id": f.extract_id, "rows_read": f.rows_read,
-                "rows_loaded": f.rows_loaded, "rows_quarantined": f.rows_quarantined,
-                "loaded_at": loaded_at, "status": f.status,
+                "run_id": run_id,
+                "source": f.source,
+                "table": f.table,
+                "file": f.file,
+                "sha256": f.sha256,
+                "extract_id": f.extract_id,
+                "rows_read": f.rows_read,
+                "rows_loaded": f.rows_loaded,
+                "rows_quarantined": f.rows_quarantined,
+                "loaded_at": loaded_at,
+                "status": f.status,
             }
             for f in result.files
         ]
@@ -359,9 +391,16 @@ def _write_bookkeeping(
         files = pl.DataFrame(
             [
                 {
-                    "source": t.source, "table": t.name, "file": lf.rel, "sha256": sha,
-                    "extract_id": lf.extract_id, "reason_code": rej.code, "reason": rej.reason,
-                    "rows_read": rej.rows_read, "run_id": run_id, "quarantined_at": loaded_at,
+                    "source": t.source,
+                    "table": t.name,
+                    "file": lf.rel,
+                    "sha256": sha,
+                    "extract_id": lf.extract_id,
+                    "reason_code": rej.code,
+                    "reason": rej.reason,
+                    "rows_read": rej.rows_read,
+                    "run_id": run_id,
+                    "quarantined_at": loaded_at,
                 }
                 for lf, sha, rej in rejected
             ]

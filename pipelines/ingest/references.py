@@ -65,9 +65,10 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
             ref_c = ident(c.references[1])
             p = Params()
             col = ident(c.name)
-            out.append((
-                f"""INSERT INTO audit.reference_breaches
-                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, 'r')}, {p(c.name)},
+            out.append(
+                (
+                    f"""INSERT INTO audit.reference_breaches
+                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, "r")}, {p(c.name)},
                            r.{col}, 'unknown_reference',
                            r._file || ' row ' || r._row_number || ': ' || {p(c.name)} || ' '''
                            || r.{col} || ''' names no row of ' || {p(ref_t.qualified_name)}
@@ -77,15 +78,17 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                     WHERE r.{col} IS NOT NULL AND NOT EXISTS (
                         SELECT 1 FROM {raw_table_ref(ref_t.raw_table)} x WHERE x.{ref_c} = r.{col})
                 """,
-                p.values,
-            ))
+                    p.values,
+                )
+            )
         day = fx_day_column(t)
         if day is None and "currency" in t.column_names and t.source != "reference":
             # no money on the row (accounts, vendors): the currency needs a rate at all
             p = Params()
-            out.append((
-                f"""INSERT INTO audit.reference_breaches
-                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, 'r')}, 'currency',
+            out.append(
+                (
+                    f"""INSERT INTO audit.reference_breaches
+                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, "r")}, 'currency',
                            r.currency, 'no_fx_rate',
                            r._file || ' row ' || r._row_number || ': currency ' || r.currency
                            || ' has no FX rate on any day; add its rates to '
@@ -96,13 +99,15 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                         SELECT 1 FROM {raw_table_ref(fx.raw_table)} f
                         WHERE f.currency = r.currency)
                 """,
-                p.values,
-            ))
+                    p.values,
+                )
+            )
         if day:
             p = Params()
-            out.append((
-                f"""INSERT INTO audit.reference_breaches
-                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, 'r')}, 'currency',
+            out.append(
+                (
+                    f"""INSERT INTO audit.reference_breaches
+                    SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, "r")}, 'currency',
                            r.currency, 'no_fx_rate',
                            r._file || ' row ' || r._row_number || ': currency ' || r.currency
                            || ' has no FX rate on or before ' || CAST(CAST(r.{ident(day)} AS DATE)
@@ -115,16 +120,20 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                         WHERE f.currency = r.currency
                           AND f.rate_date <= CAST(r.{ident(day)} AS DATE))
                 """,
-                p.values,
-            ))
+                    p.values,
+                )
+            )
     # a usage row's metric matches the usage plan of its subscription
     usage, events, plans = (
-        table("billing.usage"), table("billing.subscription_events"), table("billing.plans"),
+        table("billing.usage"),
+        table("billing.subscription_events"),
+        table("billing.plans"),
     )
     p = Params()
-    out.append((
-        f"""INSERT INTO audit.reference_breaches
-            SELECT {p(usage.source)}, {p(usage.name)}, {_key_expr(usage, 'u')}, 'usage_metric',
+    out.append(
+        (
+            f"""INSERT INTO audit.reference_breaches
+            SELECT {p(usage.source)}, {p(usage.name)}, {_key_expr(usage, "u")}, 'usage_metric',
                    u.usage_metric, 'unknown_reference',
                    u._file || ' row ' || u._row_number || ': usage_metric ''' || u.usage_metric
                    || ''' is not the metric of any usage plan of subscription '
@@ -139,8 +148,9 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                 WHERE e.subscription_id = u.subscription_id AND pl.charge_type = 'usage'
                   AND pl.usage_metric = u.usage_metric)
         """,
-        p.values,
-    ))
+            p.values,
+        )
+    )
     return out
 
 

@@ -83,8 +83,10 @@ def failure_case(table: Table, col: Column, p: Params) -> str:
     elif col.required_when:
         other, values = col.required_when
         whens.append(
-            (f"({is_missing(c)} AND list_contains({p(list(values))}, {ident(other)}))",
-             "missing_required")
+            (
+                f"({is_missing(c)} AND list_contains({p(list(values))}, {ident(other)}))",
+                "missing_required",
+            )
         )
     present = f"NOT {is_missing(c)}"
     bad = _bad_type(col, p)
@@ -98,14 +100,14 @@ def failure_case(table: Table, col: Column, p: Params) -> str:
         whens.append((f"({present} AND NOT regexp_full_match({c}, '[A-Z]{{2}}'))", "bad_country"))
     if col.minimum is not None and col.is_money_or_number:
         op = "<=" if col.exclusive_minimum else "<"
-        whens.append(
-            (f"({present} AND {typed_expr(col, p)} {op} CAST({p(col.minimum)} AS DECIMAL(18,4)))",
-             "negative_amount")
-        )
+        bound = f"CAST({p(col.minimum)} AS DECIMAL(18,4))"
+        whens.append((f"({present} AND {typed_expr(col, p)} {op} {bound})", "negative_amount"))
     if col.allowed:
         whens.append(
-            (f"({present} AND NOT list_contains({p(list(col.allowed))}, {typed_expr(col, p)}))",
-             "out_of_range")
+            (
+                f"({present} AND NOT list_contains({p(list(col.allowed))}, {typed_expr(col, p)}))",
+                "out_of_range",
+            )
         )
     if not whens:
         return "CAST(NULL AS VARCHAR)"

@@ -151,7 +151,9 @@ def run_build(
             pending = pending_files(settings)
             if not pending and _published_as_of(settings) == as_of:
                 return BuildResult(
-                    published=False, up_to_date=True, as_of_date=as_of,
+                    published=False,
+                    up_to_date=True,
+                    as_of_date=as_of,
                     current=settings.current_warehouse,
                     failure_reason="no new extract files since the published build; "
                     "current.duckdb is unchanged",
@@ -180,10 +182,12 @@ def run_build(
                     "loggers": {"console": {"config": {"log_level": "ERROR"}}},
                     "ops": {
                         "warehouse__build": {
-                            "config": {"full_refresh": full_refresh,
-                                       "as_of_date": as_of.isoformat()}
+                            "config": {
+                                "full_refresh": full_refresh,
+                                "as_of_date": as_of.isoformat(),
+                            }
                         }
-                    }
+                    },
                 },
                 instance=instance,
                 raise_on_error=False,
@@ -255,8 +259,10 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
         out.failure_reason = "; ".join(errors) or "the build file was never created"
         return out
     out.build_file = path
-    published = success and settings.current_warehouse.exists() and (
-        settings.current_warehouse.resolve() == path.resolve()
+    published = (
+        success
+        and settings.current_warehouse.exists()
+        and (settings.current_warehouse.resolve() == path.resolve())
     )
     if not published:
         out.failure_reason = record_failure(path, run_id, errors)
@@ -266,26 +272,37 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
         p = {"r": run_id}
         runs = con.execute(
             "SELECT warehouse_version, checks_passed, checks_failed FROM audit.runs "
-            "WHERE run_id = $r", p).fetchall()
+            "WHERE run_id = $r",
+            p,
+        ).fetchall()
         if runs:
             out.warehouse_version, out.checks_passed, out.checks_failed = runs[0]
         loads = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE status = 'rejected'),
                       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
-               FROM audit.load_log WHERE run_id = $r""", p).fetchall()[0]
+               FROM audit.load_log WHERE run_id = $r""",
+            p,
+        ).fetchall()[0]
         out.files_loaded, out.files_rejected, out.rows_loaded, out.rows_quarantined = loads
         out.top_quarantine_reasons = [
-            (code, n) for code, n in con.execute(
+            (code, n)
+            for code, n in con.execute(
                 """SELECT reason_code, count(*) FROM (
                        SELECT reason_code FROM quarantine.rows WHERE run_id = $r
                        UNION ALL SELECT reason_code FROM quarantine.files WHERE run_id = $r)
-                   GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""", p).fetchall()
+                   GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5""",
+                p,
+            ).fetchall()
         ]
         out.reference_breaches = con.execute(
-            "SELECT count(*) FROM audit.reference_breaches").fetchall()[0][0]
+            "SELECT count(*) FROM audit.reference_breaches"
+        ).fetchall()[0][0]
         out.failed_checks = [
-            r[0] for r in con.execute(
+            r[0]
+            for r in con.execute(
                 "SELECT asset || ' ' || check_name FROM audit.check_results "
-                "WHERE run_id = $r AND NOT passed ORDER BY 1", p).fetchall()
+                "WHERE run_id = $r AND NOT passed ORDER BY 1",
+                p,
+            ).fetchall()
         ]
     return out

@@ -90,7 +90,10 @@ def prepare_build(
         con.execute(
             "INSERT INTO audit.build_info VALUES ($run, $started, $as_of, $full, $cur, $parent)",
             {
-                "run": run_id, "started": started_at, "as_of": as_of, "full": full_refresh,
+                "run": run_id,
+                "started": started_at,
+                "as_of": as_of,
+                "full": full_refresh,
                 "cur": settings.reporting_currency,
                 "parent": parent.name if parent and not full_refresh else None,
             },
@@ -136,11 +139,20 @@ def record_run(
             "WHERE status = 'published'"
         ).fetchall()[0][0]
         row = {
-            "run_id": run_id, "started_at": info[0], "finished_at": utcnow(), "status": status,
+            "run_id": run_id,
+            "started_at": info[0],
+            "finished_at": utcnow(),
+            "status": status,
             "warehouse_version": version if status == "published" else None,
-            "as_of_date": info[1], "checks_passed": checks[0], "checks_failed": checks[1],
-            "files_loaded": loads[0], "rows_loaded": loads[1], "rows_quarantined": loads[2],
-            "full_refresh": info[2], "build_file": path.name, "failure_reason": failure_reason,
+            "as_of_date": info[1],
+            "checks_passed": checks[0],
+            "checks_failed": checks[1],
+            "files_loaded": loads[0],
+            "rows_loaded": loads[1],
+            "rows_quarantined": loads[2],
+            "full_refresh": info[2],
+            "build_file": path.name,
+            "failure_reason": failure_reason,
         }
         con.execute("DELETE FROM audit.runs WHERE run_id = $run", {"run": run_id})
         cols = ", ".join(row)

@@ -60,15 +60,21 @@ def test_schedule_and_sensor(defs: dg.Definitions):
 def test_translator_maps_contract_sources():
     tr = SubopsDbtTranslator()
     for t in TABLES:
-        props = {"resource_type": "source", "source_name": t.source, "name": t.name,
-                 "identifier": t.raw_table, "fqn": ["subops", t.source, t.name]}
+        props = {
+            "resource_type": "source",
+            "source_name": t.source,
+            "name": t.name,
+            "identifier": t.raw_table,
+            "fqn": ["subops", t.source, t.name],
+        }
         assert tr.get_asset_key(props) == dg.AssetKey(["raw", t.raw_table])
 
 
 def test_sensor_requests_a_run_for_new_files(defs: dg.Definitions, tmp_path):
     sensor = defs.resolve_sensor_def("new_extracts")
     wh = WarehouseResource.from_settings(
-        get_settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh"))
+        get_settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh")
+    )
     empty = sensor(dg.build_sensor_context(resources={"warehouse": wh}))
     assert isinstance(empty, dg.SkipReason)
     write_clean(tmp_path / "landing")
@@ -92,8 +98,9 @@ def test_materialize_whole_graph_publishes_clean_folder(tmp_path):
     assert res.success
     with contextlib.closing(connect_readonly(s.current_warehouse)) as con:
         assert con.execute("SELECT count(*) FROM quarantine.rows").fetchall() == [(0,)]
-        assert con.execute("SELECT sum(rows_loaded) = sum(rows_read) FROM audit.load_log"
-                           ).fetchall() == [(True,)]
+        assert con.execute(
+            "SELECT sum(rows_loaded) = sum(rows_read) FROM audit.load_log"
+        ).fetchall() == [(True,)]
         for t in TABLES:
             n = con.execute(f"SELECT count(*) FROM raw.{t.raw_table}").fetchall()[0][0]
             assert n > 0, t.qualified_name

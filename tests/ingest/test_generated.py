@@ -25,8 +25,15 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("gen")
     landing = root / "landing"
-    generate_mod.generate(landing, scale=0.05, seed=3, start=dt.date(2025, 1, 1),
-                          end=dt.date(2025, 12, 31), daily=2, bad_rows=0.01)
+    generate_mod.generate(
+        landing,
+        scale=0.05,
+        seed=3,
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 12, 31),
+        daily=2,
+        bad_rows=0.01,
+    )
     truth_path = root / "landing.truth" / "bad_rows.csv"
     with truth_path.open() as fh:
         truth = list(csv.DictReader(fh))
@@ -41,23 +48,33 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _key(d: dict) -> tuple:
-    return (d["source"], d["table"], d["file"], int(d["row_number"] or 0), d["column"],
-            d["reason_code"])
+    return (
+        d["source"],
+        d["table"],
+        d["file"],
+        int(d["row_number"] or 0),
+        d["column"],
+        d["reason_code"],
+    )
 
 
 def test_row_rejects_match_the_truth_exactly(loaded):
     con, truth = loaded
     expected = {_key(d) for d in truth if d["reason_code"] in ROW_REJECT_REASONS}
-    got = set(con.execute('SELECT source, "table", file, row_number, "column", reason_code '
-                          "FROM quarantine.rows").fetchall())
+    got = set(
+        con.execute(
+            'SELECT source, "table", file, row_number, "column", reason_code FROM quarantine.rows'
+        ).fetchall()
+    )
     assert expected, "the generator injected no row rejects"
     assert got == expected
 
 
 def test_file_rejects_match_the_truth(loaded):
     con, truth = loaded
-    expected = {(d["file"], d["reason_code"]) for d in truth
-                if d["reason_code"] in FILE_REJECT_REASONS}
+    expected = {
+        (d["file"], d["reason_code"]) for d in truth if d["reason_code"] in FILE_REJECT_REASONS
+    }
     got = set(con.execute("SELECT file, reason_code FROM quarantine.files").fetchall())
     assert got == expected
 
@@ -65,9 +82,12 @@ def test_file_rejects_match_the_truth(loaded):
 def test_report_only_codes_are_reported_and_rows_kept(loaded):
     con, truth = loaded
     refs = {_key(d) for d in truth if d["reason_code"] in ("unknown_reference", "no_fx_rate")}
-    got = set(con.execute(
-        'SELECT source, "table", file, row_number, "column", reason_code '
-        "FROM audit.reference_breaches").fetchall())
+    got = set(
+        con.execute(
+            'SELECT source, "table", file, row_number, "column", reason_code '
+            "FROM audit.reference_breaches"
+        ).fetchall()
+    )
     assert refs <= got
     drift = {(d["file"], d["column"]) for d in truth if d["reason_code"] == "extra_column"}
     assert drift <= set(con.execute('SELECT file, "column" FROM audit.schema_drift').fetchall())
@@ -75,5 +95,6 @@ def test_report_only_codes_are_reported_and_rows_kept(loaded):
 
 def test_every_file_reconciles(loaded):
     con, _ = loaded
-    assert con.execute("SELECT count(*) FROM audit.load_log WHERE "
-                       "rows_read <> rows_loaded + rows_quarantined").fetchall() == [(0,)]
+    assert con.execute(
+        "SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
+    ).fetchall() == [(0,)]

@@ -34,8 +34,10 @@ def q(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> l
 
 def assert_reconciles(con: duckdb.DuckDBPyConnection) -> None:
     assert q(con, "SELECT count(*) FROM audit.load_log")[0][0] > 0
-    assert q(con, "SELECT file FROM audit.load_log "
-                  "WHERE rows_read <> rows_loaded + rows_quarantined") == []
+    assert (
+        q(con, "SELECT file FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined")
+        == []
+    )
 
 
 def test_clean_folder_loads_every_row(con, tmp_path):
@@ -72,12 +74,16 @@ def test_bad_rows_are_quarantined_with_their_reason(con, tmp_path):
 def test_loading_twice_changes_nothing(con, tmp_path):
     landing = write_clean(tmp_path / "landing")
     load_all(con, landing, "r1")
-    before = {t.raw_table: q(con, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t.raw_table} "
-                                  "ORDER BY ALL") for t in TABLES}
+    before = {
+        t.raw_table: q(con, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t.raw_table} ORDER BY ALL")
+        for t in TABLES
+    }
     again = load_all(con, landing, "r2")
     assert all(not r.files and r.skipped == 2 for r in again)
-    after = {t.raw_table: q(con, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t.raw_table} "
-                                 "ORDER BY ALL") for t in TABLES}
+    after = {
+        t.raw_table: q(con, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t.raw_table} ORDER BY ALL")
+        for t in TABLES
+    }
     assert before == after
     assert q(con, "SELECT count(DISTINCT run_id) FROM audit.load_log")[0][0] == 1
 
@@ -117,30 +123,46 @@ def test_snapshot_flags_keys_absent_from_latest_extract(con, tmp_path):
     write_extract(landing, DAYS[1], {"crm.accounts": [a1]})
     load_table(con, t, table_files(landing, t), "r1")
     assert q(con, "SELECT account_id, _is_deleted FROM raw.crm__accounts ORDER BY 1") == [
-        ("A1", False), ("A2", True)]
+        ("A1", False),
+        ("A2", True),
+    ]
     write_extract(landing, DAYS[2], {"crm.accounts": [a1, {**a2, "account_name": "Bolt 2"}]})
     load_table(con, t, table_files(landing, t), "r2")
-    assert q(con, "SELECT account_id, account_name, _is_deleted FROM raw.crm__accounts "
-                  "ORDER BY 1") == [("A1", "Acme", False), ("A2", "Bolt 2", False)]
+    assert q(
+        con, "SELECT account_id, account_name, _is_deleted FROM raw.crm__accounts ORDER BY 1"
+    ) == [("A1", "Acme", False), ("A2", "Bolt 2", False)]
 
 
 def test_types_lineage_and_utc(con, tmp_path):
     landing = tmp_path / "landing"
     t = table("crm.accounts")
     a1, a2 = clean_rows(DAYS[0])["crm.accounts"]
-    write_extract(landing, DAYS[0], {"crm.accounts": [
-        {**a1, "created_at": "2026-01-01T10:00:00+02:00"},
-        {**a2, "created_at": "2026-01-01 10:00:00"}]})
+    write_extract(
+        landing,
+        DAYS[0],
+        {
+            "crm.accounts": [
+                {**a1, "created_at": "2026-01-01T10:00:00+02:00"},
+                {**a2, "created_at": "2026-01-01 10:00:00"},
+            ]
+        },
+    )
     load_table(con, t, table_files(landing, t), "r1")
-    rows = q(con, "SELECT account_id, created_at, _file, _extract_id, _row_number, _is_deleted "
-                  "FROM raw.crm__accounts ORDER BY 1")
+    rows = q(
+        con,
+        "SELECT account_id, created_at, _file, _extract_id, _row_number, _is_deleted "
+        "FROM raw.crm__accounts ORDER BY 1",
+    )
     assert rows == [
         ("A1", dt.datetime(2026, 1, 1, 8), f"crm/accounts/{DAYS[0]}.csv", DAYS[0], 1, False),
         ("A2", dt.datetime(2026, 1, 1, 10), f"crm/accounts/{DAYS[0]}.csv", DAYS[0], 2, False),
     ]
-    ddl_types = q(con, "SELECT data_type FROM information_schema.columns WHERE "
-                       "table_schema = 'raw' AND table_name = 'billing__invoices' "
-                       "AND column_name = 'total'")
+    ddl_types = q(
+        con,
+        "SELECT data_type FROM information_schema.columns WHERE "
+        "table_schema = 'raw' AND table_name = 'billing__invoices' "
+        "AND column_name = 'total'",
+    )
     assert ddl_types == [("DECIMAL(18,4)",)]
 
 
@@ -166,8 +188,9 @@ def test_unreadable_and_incomplete_files_are_quarantined_whole(con, tmp_path):
     assert q(con, "SELECT count(*) FROM quarantine.files")[0][0] == 3
     assert q(con, "SELECT count(*) FROM raw.billing__payments")[0][0] == 0
     assert_reconciles(con)
-    assert all(code in REASON_CODES for (code,) in q(con, "SELECT reason_code FROM "
-                                                          "quarantine.files"))
+    assert all(
+        code in REASON_CODES for (code,) in q(con, "SELECT reason_code FROM quarantine.files")
+    )
 
 
 def test_parquet_and_extra_columns(con, tmp_path):
@@ -182,7 +205,8 @@ def test_parquet_and_extra_columns(con, tmp_path):
     extra, total = q(con, "SELECT _extra, total FROM raw.billing__invoices")[0]
     assert json.loads(extra) == {"sales_rep": "kim"} and str(total) == "1000.0000"
     assert q(con, 'SELECT "column", reason_code FROM audit.schema_drift') == [
-        ("sales_rep", "extra_column")]
+        ("sales_rep", "extra_column")
+    ]
 
 
 def test_referential_rules_are_reported_rows_stay(con, tmp_path):

@@ -68,8 +68,12 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
     # a new daily extract, built while a reader process reads current.duckdb
     write_extract(landing, DAYS[2], clean_rows(DAYS[2], 2))
     stop = root / "stop-reader"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(cur), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(cur), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     time.sleep(1.0)
     st.results["daily"] = run_build(s)
     st.targets["daily"] = cur.resolve()
@@ -80,8 +84,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
 
     # bad data that must not flow on: usage naming subscriptions that exist nowhere
     rows = clean_rows("2026-01-04", 3)
-    usage = [dict(rows["billing.usage"][0], usage_id=f"UX{i}", subscription_id=f"GHOST{i}")
-             for i in range(5)]
+    usage = [
+        dict(rows["billing.usage"][0], usage_id=f"UX{i}", subscription_id=f"GHOST{i}")
+        for i in range(5)
+    ]
     write_extract(landing, "2026-01-04", {"billing.usage": usage})
     st.results["bad"] = run_build(s)
     st.targets["bad"] = cur.resolve()
@@ -94,15 +100,21 @@ def test_first_build_publishes_raw_and_quarantine(story: Story):
     assert r.files_loaded == 34 and r.rows_quarantined == len(story.truth)
     assert r.build_file and story.targets["first"] == r.build_file.resolve()
     cur = r.build_file  # current has moved on since (later builds of this story)
-    got = set(q(cur, 'SELECT "table", file, row_number, "column", reason_code '
-                     "FROM quarantine.rows"))
+    got = set(
+        q(cur, 'SELECT "table", file, row_number, "column", reason_code FROM quarantine.rows')
+    )
     assert got == {(qn.split(".")[1], f, n, c, code) for qn, f, n, c, code in story.truth}
-    assert q(cur, "SELECT count(*) FROM audit.load_log "
-                  "WHERE rows_read <> rows_loaded + rows_quarantined") == [(0,)]
-    assert q(cur, "SELECT sum(rows_loaded) FROM audit.load_log "
-                  f"WHERE run_id = '{r.run_id}'")[0][0] == r.rows_loaded == 44
+    assert q(
+        cur, "SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
+    ) == [(0,)]
+    assert (
+        q(cur, f"SELECT sum(rows_loaded) FROM audit.load_log WHERE run_id = '{r.run_id}'")[0][0]
+        == r.rows_loaded
+        == 44
+    )
     assert q(cur, f"SELECT status, as_of_date FROM audit.runs WHERE run_id = '{r.run_id}'") == [
-        ("published", dt.date(2026, 1, 2))]
+        ("published", dt.date(2026, 1, 2))
+    ]
     assert r.checks_failed == 0 and r.checks_passed > 0
     assert "published" in r.summary_lines()[0].lower()
 
@@ -140,22 +152,24 @@ def test_failed_checks_do_not_publish(story: Story):
     cur = story.settings.current_warehouse
     assert q(cur, "SELECT count(*) FROM raw.billing__usage") == [(3,)]
     assert r.build_file is not None
-    assert q(r.build_file, "SELECT status FROM audit.runs WHERE run_id = "
-                           f"'{r.run_id}'") == [("failed",)]
+    assert q(r.build_file, f"SELECT status FROM audit.runs WHERE run_id = '{r.run_id}'") == [
+        ("failed",)
+    ]
 
 
 def test_full_refresh_rebuilds_the_same_raw(story: Story):
     s = story.settings
     cur = s.current_warehouse
-    before = {t: q(cur, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL")
-              for t in ("crm__accounts", "billing__invoices", "support__tickets")}
+    before = {
+        t: q(cur, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL")
+        for t in ("crm__accounts", "billing__invoices", "support__tickets")
+    }
     # drop the bad extract again so the full refresh can publish
     (s.landing_dir / "billing" / "usage" / "2026-01-04.csv").unlink()
     r = run_build(s, full_refresh=True)
     assert r.published, r.failure_reason
     assert r.files_loaded == 51
-    after = {t: q(cur, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL")
-             for t in before}
+    after = {t: q(cur, f"SELECT * EXCLUDE (_loaded_at) FROM raw.{t} ORDER BY ALL") for t in before}
     assert before == after
     assert q(cur, "SELECT count(DISTINCT run_id) FROM audit.load_log")[0][0] == 1
     builds = list(s.builds_dir.glob("*.duckdb"))

@@ -24,8 +24,9 @@ AS_OF = dt.date(2026, 1, 2)
 
 @pytest.fixture
 def settings(tmp_path):
-    return get_settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh",
-                        keep_builds=2)
+    return get_settings(
+        landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh", keep_builds=2
+    )
 
 
 def _mark(path, value: str) -> None:
@@ -58,8 +59,9 @@ def test_publish_switches_symlink_and_records_run(settings):
     publish(settings, b2, "run-bbbbbbbb-2")
     assert _markers(cur) == ["one", "two"]
     with contextlib.closing(connect_readonly(cur)) as con:
-        assert con.execute("SELECT max(warehouse_version), count(*) FROM audit.runs"
-                           ).fetchall() == [(2, 2)]
+        assert con.execute(
+            "SELECT max(warehouse_version), count(*) FROM audit.runs"
+        ).fetchall() == [(2, 2)]
     assert _markers(b1) == ["one"]  # the published file was never written again
 
 
@@ -73,16 +75,24 @@ def test_failed_build_leaves_current_and_says_why(settings):
     assert settings.current_warehouse.resolve() == b1.resolve()
     assert _markers(settings.current_warehouse) == ["good"]
     with contextlib.closing(connect_readonly(b2)) as con:
-        assert con.execute("SELECT status, failure_reason FROM audit.runs WHERE run_id = "
-                           "'run-22222222'").fetchall() == [("failed", "checks failed")]
+        assert con.execute(
+            "SELECT status, failure_reason FROM audit.runs WHERE run_id = 'run-22222222'"
+        ).fetchall() == [("failed", "checks failed")]
 
 
 def test_prune_keeps_last_builds_and_current(settings):
     paths = []
     for i in range(4):
         run = f"run{i:05d}x"
-        paths.append(prepare_build(settings, run, full_refresh=True, as_of=AS_OF,
-                                   started_at=dt.datetime(2026, 1, 1, 0, 0, i)))
+        paths.append(
+            prepare_build(
+                settings,
+                run,
+                full_refresh=True,
+                as_of=AS_OF,
+                started_at=dt.datetime(2026, 1, 1, 0, 0, i),
+            )
+        )
         if i == 0:
             publish(settings, paths[0], run)
     # publishing the last one prunes down to keep_builds=2 (+ nothing else)
@@ -98,7 +108,9 @@ def test_full_refresh_keeps_run_history(settings):
     publish(settings, b2, "hist0002-b")
     with contextlib.closing(connect_readonly(settings.current_warehouse)) as con:
         assert con.execute("SELECT warehouse_version FROM audit.runs ORDER BY 1").fetchall() == [
-            (1,), (2,)]
+            (1,),
+            (2,),
+        ]
 
 
 def test_one_writer_at_a_time(settings):

@@ -1,7 +1,6 @@
 """The dbt project as assets: one `dbt build` per warehouse build (models, seeds, tests), pointed
 at the run's build file. dbt sources map onto the raw assets through the contract."""
 
-
 import contextlib
 import json
 import os
@@ -73,9 +72,14 @@ def _record_tests(path: os.PathLike[str], run_id: str, run_results: Mapping[str,
         for uid, status in rows:
             con.execute(
                 "INSERT INTO audit.check_results VALUES ($r, $n, 'dbt', $p, $b, $d, $t)",
-                {"r": run_id, "n": uid[:300], "p": status == "pass",
-                 "b": status in ("fail", "error"),
-                 "d": f"dbt test {status}", "t": utcnow()},
+                {
+                    "r": run_id,
+                    "n": uid[:300],
+                    "p": status == "pass",
+                    "b": status in ("fail", "error"),
+                    "d": f"dbt test {status}",
+                    "t": utcnow(),
+                },
             )
 
 
@@ -104,9 +108,10 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         if not invocation.is_successful():
             raise dg.Failure(
                 description="dbt build failed (model or test): nothing is published",
-                metadata={"log_tail": (invocation.get_error()
-                                       and str(invocation.get_error())[-2000:])
-                          or ""},
+                metadata={
+                    "log_tail": (invocation.get_error() and str(invocation.get_error())[-2000:])
+                    or ""
+                },
             )
 
     return [subops_dbt_models]

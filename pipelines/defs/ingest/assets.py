@@ -1,7 +1,6 @@
 """One asset per contract table (`raw/<source>__<table>`, grouped by source) with its checks,
 and the referential-rules asset over all of them."""
 
-
 import contextlib
 from collections.abc import Iterator
 
@@ -35,15 +34,25 @@ def record_checks(
     for o, blocking in outcomes:
         con.execute(
             "INSERT INTO audit.check_results VALUES ($r, $n, $a, $p, $b, $d, $t)",
-            {"r": run_id, "n": o.name, "a": asset, "p": o.passed, "b": blocking,
-             "d": o.description[:1000], "t": utcnow()},
+            {
+                "r": run_id,
+                "n": o.name,
+                "a": asset,
+                "p": o.passed,
+                "b": blocking,
+                "d": o.description[:1000],
+                "t": utcnow(),
+            },
         )
 
 
 def _check_result(o: CheckOutcome, blocking: bool) -> dg.AssetCheckResult:
     sev = dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN
     return dg.AssetCheckResult(
-        check_name=o.name, passed=o.passed, severity=sev, description=o.description,
+        check_name=o.name,
+        passed=o.passed,
+        severity=sev,
+        description=o.description,
         metadata=o.metadata,
     )
 
@@ -57,12 +66,21 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
         deps=[BUILD_KEY],
         description=f"{t.description} Load mode {t.load_mode.value}, key {', '.join(t.key)}.",
         check_specs=[
-            dg.AssetCheckSpec("contract", asset=key, blocking=True,
-                              description="raw holds one valid row per key"),
-            dg.AssetCheckSpec("reconciliation", asset=key, blocking=True,
-                              description="rows read = loaded + quarantined, for every file"),
-            dg.AssetCheckSpec("expectations", asset=key, blocking=False,
-                              description="Great Expectations suite: ranges, sets, completeness"),
+            dg.AssetCheckSpec(
+                "contract", asset=key, blocking=True, description="raw holds one valid row per key"
+            ),
+            dg.AssetCheckSpec(
+                "reconciliation",
+                asset=key,
+                blocking=True,
+                description="rows read = loaded + quarantined, for every file",
+            ),
+            dg.AssetCheckSpec(
+                "expectations",
+                asset=key,
+                blocking=False,
+                description="Great Expectations suite: ranges, sets, completeness",
+            ),
         ],
         retry_policy=INGEST_RETRY,
         pool=WRITER_POOL,
@@ -81,13 +99,18 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
             recon = reconciliation_check(con, t, context.run_id)
             suite = run_suite(con, t, as_of)
             gx = CheckOutcome(
-                "expectations", suite.passed,
+                "expectations",
+                suite.passed,
                 f"{suite.evaluated} expectations"
                 + (f", failed: {', '.join(suite.failed)}" if suite.failed else ", all passed"),
                 {"evaluated": suite.evaluated, "failed": len(suite.failed)},
             )
-            record_checks(con, context.run_id, key.to_user_string(),
-                          [(contract, True), (recon, True), (gx, False)])
+            record_checks(
+                con,
+                context.run_id,
+                key.to_user_string(),
+                [(contract, True), (recon, True), (gx, False)],
+            )
         for f in res.files:
             context.log.info(
                 f"{f.file}: read {f.rows_read}, loaded {f.rows_loaded}, "
@@ -95,8 +118,10 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
             )
         yield dg.MaterializeResult(
             metadata={
-                "files_loaded": len(res.files), "files_skipped": res.skipped,
-                "rows_loaded": res.rows_loaded, "rows_quarantined": res.rows_quarantined,
+                "files_loaded": len(res.files),
+                "files_skipped": res.skipped,
+                "rows_loaded": res.rows_loaded,
+                "rows_quarantined": res.rows_quarantined,
                 "files_rejected": sum(f.status == "rejected" for f in res.files),
             }
         )
@@ -117,7 +142,9 @@ RAW_KEYS = [raw_key(t) for t in TABLES]
     deps=RAW_KEYS,
     check_specs=[
         dg.AssetCheckSpec(
-            "referential_rules", asset=REFERENCES_KEY, blocking=True,
+            "referential_rules",
+            asset=REFERENCES_KEY,
+            blocking=True,
             description="ids, FX rates and usage metrics resolve (blocks above "
             f"{MAX_BREACH_RATE:.0%} of a table's rows; fewer are reported)",
         )
@@ -137,12 +164,16 @@ def reference_breaches(
             "no systematic breaches"
             if not blocking
             else "systematic breaches: "
-            + "; ".join(f"{b.table}.{b.column} {b.reason_code} {b.breaches}/{b.rows}"
-                        for b in blocking)
+            + "; ".join(
+                f"{b.table}.{b.column} {b.reason_code} {b.breaches}/{b.rows}" for b in blocking
+            )
         )
-        outcome = CheckOutcome("referential_rules", not blocking, desc,
-                               {"breaches": sum(s.breaches for s in summaries),
-                                "blocking": len(blocking)})
+        outcome = CheckOutcome(
+            "referential_rules",
+            not blocking,
+            desc,
+            {"breaches": sum(s.breaches for s in summaries), "blocking": len(blocking)},
+        )
         record_checks(con, context.run_id, REFERENCES_KEY.to_user_string(), [(outcome, True)])
     yield dg.MaterializeResult(
         metadata={f"{s.table}.{s.column}:{s.reason_code}": s.breaches for s in summaries}

@@ -1,7 +1,6 @@
 """Write-audit-publish as assets: the run's build file first, publication last (it runs only if
 every upstream step and blocking check succeeded)."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -35,18 +34,20 @@ def warehouse_build(
     """This run's build file: a copy of the published warehouse, or empty on a full refresh."""
     settings = warehouse.settings()
     as_of = resolve_as_of(config.as_of_date, settings.as_of_date, settings.landing_dir)
-    path = prepare_build(
-        settings, context.run_id, full_refresh=config.full_refresh, as_of=as_of
-    )
+    path = prepare_build(settings, context.run_id, full_refresh=config.full_refresh, as_of=as_of)
     return dg.MaterializeResult(
-        metadata={"build_file": str(path), "as_of_date": as_of.isoformat(),
-                  "full_refresh": config.full_refresh}
+        metadata={
+            "build_file": str(path),
+            "as_of_date": as_of.isoformat(),
+            "full_refresh": config.full_refresh,
+        }
     )
 
 
 def published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    @dg.asset(key=PUBLISHED_KEY, group_name="warehouse", deps=upstream, pool=WRITER_POOL,
-              kinds={"duckdb"})
+    @dg.asset(
+        key=PUBLISHED_KEY, group_name="warehouse", deps=upstream, pool=WRITER_POOL, kinds={"duckdb"}
+    )
     def published_warehouse(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
@@ -54,8 +55,6 @@ def published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
         row = publish(settings, path, context.run_id)
-        return dg.MaterializeResult(
-            metadata={k: str(v) for k, v in row.items() if v is not None}
-        )
+        return dg.MaterializeResult(metadata={k: str(v) for k, v in row.items() if v is not None})
 
     return published_warehouse
