@@ -123,6 +123,10 @@ class Sink:
                 f.writer.close()
 
 
+#: Days simulated after `end` whatever `daily` is (nightly extracts up to this many share a world).
+SIM_DAYS_AFTER_END = 31
+
+
 def _split(
     t: Table, rows: Iterable[tuple], end: dt.date, days: list[dt.date]
 ) -> dict[str, list[tuple]]:
@@ -247,7 +251,10 @@ def generate(
     out.mkdir(parents=True, exist_ok=True)
     truth.mkdir(parents=True)
     days = [end + dt.timedelta(days=k) for k in range(1, daily + 1)]
-    horizon = days[-1] if days else end
+    last = days[-1] if days else end
+    # The world is simulated to a horizon independent of --daily (up to SIM_DAYS_AFTER_END), so
+    # adding nightly extracts never rewrites history: the initial extract stays byte-identical.
+    horizon = end + dt.timedelta(days=max(daily, SIM_DAYS_AFTER_END))
     plans, plan_rows = price_book()
     n_accounts = max(3, round(1000 * scale))
     ctx = Ctx(seed, start, end, horizon, n_accounts, exception_rate, plans)
@@ -327,7 +334,7 @@ def generate(
             off = sink.write_frame(usage_t, ext, part)
             counts["billing.usage"] += part.height
             if corrupt and part.height:
-                sample = corrupt.sample_frame(part)
+                sample = corrupt.sample_frame(part, f"billing/usage/{ext}.{fmt}", off)
                 bad = corrupt.rows(
                     usage_t,
                     f"billing/usage/{ext}.{fmt}",
@@ -351,6 +358,8 @@ def generate(
     if corrupt:
         _special_files(out, fmt, end, by_name, keep_for_files, corrupt, counts, sink)
     files = sorted(p for src in SOURCES for p in (out / src).rglob(f"*.{fmt}"))
+    # only exceptions of lines that some written extract can hold
+    exceptions = [e for e in exceptions if e[7] <= last]
     _write_truth(truth, corrupt, exceptions)
     say(f"wrote {len(files)} files")
     return GenerateResult(

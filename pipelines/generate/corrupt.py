@@ -4,6 +4,7 @@ unchanged), each recorded in the truth manifest with its file, row number, colum
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 
 import numpy as np
 import polars as pl
@@ -46,7 +47,7 @@ BAD_TYPE = {
 
 class Corruptor:
     def __init__(self, seed: int, rate: float, end: dt.date, tables: dict[str, Table]):
-        self.rng = np.random.default_rng([seed, 4242])
+        self.seed = seed
         self.rate = rate
         self.end = end.isoformat()
         self.tables = tables
@@ -84,10 +85,18 @@ class Corruptor:
             r["no_fx_rate"] = [NO_FX[t.qualified_name]]
         return {k: v for k, v in r.items() if v}
 
-    def sample_frame(self, df: pl.DataFrame) -> list[tuple]:
+    def _rng(self, file: str, offset: int, salt: int = 0) -> np.random.Generator:
+        """A stream per file and position, so a file's faults do not depend on which other
+        files (e.g. later daily extracts) are written in the same run."""
+        return np.random.default_rng(
+            [self.seed, 4242, zlib.crc32(f"{file}:{offset}".encode()), salt]
+        )
+
+    def sample_frame(self, df: pl.DataFrame, file: str, offset: int) -> list[tuple]:
         """A handful of rows of a large frame to corrupt (the rate applies to the frame)."""
-        k = min(df.height, int(self.rng.binomial(df.height, self.rate)) + 2)
-        idx = np.sort(self.rng.choice(df.height, size=k, replace=False))
+        rng = self._rng(file, offset, salt=1)
+        k = min(df.height, int(rng.binomial(df.height, self.rate)) + 2)
+        idx = np.sort(rng.choice(df.height, size=k, replace=False))
         return df[idx.tolist()].rows()
 
     def rows(
@@ -97,7 +106,9 @@ class Corruptor:
         if not rows:
             return []
         pop = len(rows) if population is None else population
-        k = int(self.rng.binomial(pop, self.rate))
+        rng = self._rng(file, offset)
+        tag = zlib.crc32(file.encode()) % 100_000
+        k = int(rng.binomial(pop, self.rate))
         reasons = self.reasons(t)
         todo: list[str] = []
         if file.split("/")[-1].startswith(self.end + "."):
@@ -106,22 +117,22 @@ class Corruptor:
                     todo.append(reason)
                     self.forced.discard((tb, reason))
         names = sorted(reasons)
-        todo += [names[int(self.rng.integers(len(names)))] for _ in range(min(k, len(rows)))]
+        todo += [names[int(rng.integers(len(names)))] for _ in range(min(k, len(rows)))]
         out: list[tuple] = []
         cols = t.column_names
-        for reason in todo:
-            src = rows[int(self.rng.integers(len(rows)))]
-            col = reasons[reason][int(self.rng.integers(len(reasons[reason])))]
+        for i, reason in enumerate(todo):
+            src = rows[int(rng.integers(len(rows)))]
+            col = reasons[reason][int(rng.integers(len(reasons[reason])))]
             self.n += 1
             row = list(src)
             if reason != "duplicate_key" and t.qualified_name != "reference.fx_rates":
-                row[0] = f"{row[0]}-B{self.n}"
+                row[0] = f"{row[0]}-B{tag}x{offset + i}"
             j = cols.index(col) if col in cols else 0
             c = t.column(col) if col in cols else None
             if reason == "bad_type":
                 row[j] = BAD_TYPE[c.type]
                 if col == "rate_date":
-                    row[j] = f"2025-13-{self.n % 100:02d}"
+                    row[j] = f"2025-13-{(offset + i) % 100:02d}"
             elif reason == "bad_enum":
                 row[j] = f"not_{row[j] or 'set'}"
             elif reason == "bad_currency":
@@ -136,7 +147,7 @@ class Corruptor:
             elif reason == "out_of_range":
                 row[j] = "7"
             elif reason == "unknown_reference":
-                row[j] = f"{(row[j] or 'X')[:3]}-NOTFOUND-{self.n}"
+                row[j] = f"{(row[j] or 'X')[:3]}-NOTFOUND-{tag}x{offset + i}"
             elif reason == "no_fx_rate":
                 row[j] = "CHF"
             out.append(tuple(row))

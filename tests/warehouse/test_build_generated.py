@@ -9,18 +9,19 @@ import datetime as dt
 
 import pytest
 
+from pipelines.contract import TABLES
 from pipelines.contract.model import ROW_REJECT_REASONS
+from pipelines.generate import generate
 from pipelines.settings import get_settings
 from pipelines.warehouse.build import run_build
 from pipelines.warehouse.readonly import connect_readonly
 
-generate_mod = pytest.importorskip("pipelines.generate")
 pytestmark = pytest.mark.slow
 
 
 def test_generated_company_builds_and_publishes(tmp_path):
     landing = tmp_path / "landing"
-    generate_mod.generate(
+    generate(
         landing,
         scale=0.05,
         seed=11,
@@ -57,3 +58,48 @@ def test_generated_company_builds_and_publishes(tmp_path):
             "SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
         ).fetchall() == [(0,)]
         assert con.execute("SELECT status FROM audit.runs").fetchall() == [("published",)]
+
+
+def _marts(path) -> dict[str, list[tuple]]:
+    with contextlib.closing(connect_readonly(path)) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
+        # names come from the catalog; every mart's full contents, in a canonical order
+        return {n: con.execute(f'select * from marts."{n}" order by all').fetchall() for n in names}
+
+
+def test_clean_company_raw_holds_every_row_and_rebuild_is_identical(tmp_path):
+    """A clean company: raw holds every generated row; a second (full) build of the same
+    extracts publishes identical mart contents; a later daily extract loads only its files."""
+    landing = tmp_path / "landing"
+    result = generate(
+        landing, scale=0.05, seed=5, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)
+    )
+    s = get_settings(landing_dir=landing, warehouse_dir=tmp_path / "wh")
+    first = run_build(s)
+    assert first.published, first.failure_reason
+    assert first.rows_quarantined == 0
+    with contextlib.closing(connect_readonly(s.current_warehouse)) as con:
+        for t in TABLES:
+            (n,) = con.execute(f"select count(*) from raw.{t.raw_table}").fetchall()[0]
+            assert n == result.row_counts[t.qualified_name], t.qualified_name
+    marts_first = _marts(s.current_warehouse)
+    assert marts_first["fct_invoice_lines"] and marts_first["mrr_bridge_monthly"]
+
+    assert run_build(s).up_to_date  # nothing new: nothing rebuilt, current unchanged
+    again = run_build(s, full_refresh=True)
+    assert again.published, again.failure_reason
+    assert _marts(s.current_warehouse) == marts_first
+
+    # one more nightly extract: only its files are loaded
+    generate(
+        landing, scale=0.05, seed=5, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), daily=1
+    )
+    daily = run_build(s)
+    assert daily.published, daily.failure_reason
+    new_files = {p for p in landing.rglob("2026-01-01.*")}
+    assert daily.files_loaded == len(new_files) > 0
