@@ -16,6 +16,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pipelines.contract.model import CODE_PATTERNS, ColumnType
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -31,7 +33,7 @@ class Settings(BaseSettings):
     warehouse_dir: Path = Field(
         Path("data/warehouse"), description="builds/ and the published current.duckdb live here"
     )
-    reporting_currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    reporting_currency: str = Field("USD", pattern=f"^{CODE_PATTERNS[ColumnType.CURRENCY]}$")
     schedule_timezone: str = Field("UTC", description="timezone of the 02:00 nightly schedule")
     as_of_date: dt.date | None = Field(
         None, description="build as-of date; default: the latest extract date in the landing folder"

@@ -2,22 +2,88 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
 import streamlit as st
 
 from dashboards.lib import charts, fmt, ui
 from dashboards.lib.cache import Warehouse, query
 
-TILES_HELP = {
-    "mrr": "Sum of account MRR on the month's last day (R5), from mrr_bridge_monthly.",
-    "arr": "12 × MRR, summed from fct_mrr_monthly.arr_usd (R5).",
-    "net_new": "New + reactivation + expansion + contraction + churn, FX excluded "
-    "(mrr_bridge_monthly, R5).",
-    "revenue": "Recognized revenue in the month, credits included (fct_revenue_schedule, R4).",
-    "nrr": "Trailing-12 net revenue retention (retention_monthly, R6).",
-    "grr": "Trailing-12 gross revenue retention (retention_monthly, R6).",
-    "churn": "Accounts churned in the month / accounts with MRR at the prior month end (R6).",
-    "deferred": "Deferred revenue at the month's end (deferred_revenue_monthly, R4).",
-}
+
+class Tile(NamedTuple):
+    """One KPI tile: a column of `kpis_by_month`, how to show it, and what it means."""
+
+    label: str
+    column: str
+    value: Callable[[Any], str]
+    delta: Callable[[Any, Any], str | None]
+    help: str
+    inverse: bool = False  # a rise is bad news (churn)
+
+
+#: The eight tiles in display order (two rows of four).
+TILES: tuple[Tile, ...] = (
+    Tile(
+        "MRR",
+        "mrr_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "Sum of account MRR on the month's last day (R5), from mrr_bridge_monthly.",
+    ),
+    Tile(
+        "ARR",
+        "arr_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "12 × MRR, summed from fct_mrr_monthly.arr_usd (R5).",
+    ),
+    Tile(
+        "Net new MRR",
+        "net_new_mrr_usd",
+        partial(fmt.money_short, signed=True),
+        fmt.delta_money,
+        "New + reactivation + expansion + contraction + churn, FX excluded "
+        "(mrr_bridge_monthly, R5).",
+    ),
+    Tile(
+        "Revenue (recognized)",
+        "revenue_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "Recognized revenue in the month, credits included (fct_revenue_schedule, R4).",
+    ),
+    Tile(
+        "NRR (trailing 12 m)",
+        "nrr_t12",
+        fmt.pct,
+        fmt.delta_pp,
+        "Trailing-12 net revenue retention (retention_monthly, R6).",
+    ),
+    Tile(
+        "GRR (trailing 12 m)",
+        "grr_t12",
+        fmt.pct,
+        fmt.delta_pp,
+        "Trailing-12 gross revenue retention (retention_monthly, R6).",
+    ),
+    Tile(
+        "Logo churn",
+        "logo_churn_rate",
+        fmt.pct,
+        fmt.delta_pp,
+        "Accounts churned in the month / accounts with MRR at the prior month end (R6).",
+        inverse=True,
+    ),
+    Tile(
+        "Deferred revenue",
+        "deferred_revenue_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "Deferred revenue at the month's end (deferred_revenue_monthly, R4).",
+    ),
+)
 
 
 def render(wh: Warehouse) -> None:
@@ -36,77 +102,18 @@ def render(wh: Warehouse) -> None:
     assert cur is not None  # month comes from kpis
     history = kpis[kpis["month"].map(fmt.as_date) <= month].tail(12)
 
-    def p(col: str) -> object:
-        return None if prev is None else prev[col]
-
     st.subheader(f"{fmt.month_label(month)} at a glance")
-    row1 = st.columns(4)
-    row2 = st.columns(4)
-    with row1[0]:
-        ui.tile(
-            "MRR",
-            fmt.money_short(cur["mrr_usd"]),
-            fmt.delta_money(cur["mrr_usd"], p("mrr_usd")),
-            help=TILES_HELP["mrr"],
-            spark=history["mrr_usd"],
-        )
-    with row1[1]:
-        ui.tile(
-            "ARR",
-            fmt.money_short(cur["arr_usd"]),
-            fmt.delta_money(cur["arr_usd"], p("arr_usd")),
-            help=TILES_HELP["arr"],
-            spark=history["arr_usd"],
-        )
-    with row1[2]:
-        ui.tile(
-            "Net new MRR",
-            fmt.money_short(cur["net_new_mrr_usd"], signed=True),
-            fmt.delta_money(cur["net_new_mrr_usd"], p("net_new_mrr_usd")),
-            help=TILES_HELP["net_new"],
-            spark=history["net_new_mrr_usd"],
-        )
-    with row1[3]:
-        ui.tile(
-            "Revenue (recognized)",
-            fmt.money_short(cur["revenue_usd"]),
-            fmt.delta_money(cur["revenue_usd"], p("revenue_usd")),
-            help=TILES_HELP["revenue"],
-            spark=history["revenue_usd"],
-        )
-    with row2[0]:
-        ui.tile(
-            "NRR (trailing 12 m)",
-            fmt.pct(cur["nrr_t12"]),
-            fmt.delta_pp(cur["nrr_t12"], p("nrr_t12")),
-            help=TILES_HELP["nrr"],
-            spark=history["nrr_t12"],
-        )
-    with row2[1]:
-        ui.tile(
-            "GRR (trailing 12 m)",
-            fmt.pct(cur["grr_t12"]),
-            fmt.delta_pp(cur["grr_t12"], p("grr_t12")),
-            help=TILES_HELP["grr"],
-            spark=history["grr_t12"],
-        )
-    with row2[2]:
-        ui.tile(
-            "Logo churn",
-            fmt.pct(cur["logo_churn_rate"]),
-            fmt.delta_pp(cur["logo_churn_rate"], p("logo_churn_rate")),
-            inverse=True,
-            help=TILES_HELP["churn"],
-            spark=history["logo_churn_rate"],
-        )
-    with row2[3]:
-        ui.tile(
-            "Deferred revenue",
-            fmt.money_short(cur["deferred_revenue_usd"]),
-            fmt.delta_money(cur["deferred_revenue_usd"], p("deferred_revenue_usd")),
-            help=TILES_HELP["deferred"],
-            spark=history["deferred_revenue_usd"],
-        )
+    slots = [*st.columns(4), *st.columns(4)]
+    for slot, t in zip(slots, TILES, strict=True):
+        with slot:
+            ui.tile(
+                t.label,
+                t.value(cur[t.column]),
+                t.delta(cur[t.column], None if prev is None else prev[t.column]),
+                inverse=t.inverse,
+                help=t.help,
+                spark=history[t.column],
+            )
     if fmt.as_date(kpis["month"].iloc[-1]) > month:
         st.caption(
             f"{fmt.month_label(kpis['month'].iloc[-1])} is still open (recognized to date) and "

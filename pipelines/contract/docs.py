@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.contract.model import LINEAGE_COLUMNS, REASON_CODES, Column, ColumnType
+from pipelines.contract.model import (
+    LINEAGE_COLUMNS,
+    RAW_SQL_TYPES,
+    REASON_CODES,
+    Column,
+    ColumnType,
+)
 from pipelines.contract.tables import TABLES
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "sources.md"
@@ -18,7 +24,8 @@ _TYPE_FORMS = {
     ColumnType.ENUM: "one of the listed lower-case words",
     ColumnType.DATE: "`YYYY-MM-DD`",
     ColumnType.TIMESTAMP: "ISO 8601; `Z` or offset; no offset means UTC; stored as UTC",
-    ColumnType.DECIMAL: "`-1234.5678` (dot, no thousands separator); DECIMAL(18,4), never float",
+    ColumnType.DECIMAL: "`-1234.5678` (dot, no thousands separator); "
+    f"{RAW_SQL_TYPES[ColumnType.DECIMAL]}, never float",
     ColumnType.INT: "`42`",
     ColumnType.BOOL: "`true` / `false`",
     ColumnType.CURRENCY: "ISO 4217 upper-case (`USD`, `EUR`, `GBP`, `JPY`…)",

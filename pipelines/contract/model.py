@@ -42,6 +42,12 @@ RAW_SQL_TYPES: dict[ColumnType, str] = {
     ColumnType.COUNTRY: "VARCHAR",
 }
 
+#: Whole-value form of the code types: ISO 4217 currency, ISO 3166-1 alpha-2 country (regex).
+CODE_PATTERNS: dict[ColumnType, str] = {
+    ColumnType.CURRENCY: "[A-Z]{3}",
+    ColumnType.COUNTRY: "[A-Z]{2}",
+}
+
 #: Lineage columns every raw table carries after the contract columns (name, SQL type, meaning).
 LINEAGE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("_file", "VARCHAR", "landing file the row was loaded from, relative to the landing folder"),

@@ -8,7 +8,8 @@ from functools import lru_cache
 
 from pipelines.generate.billing import Plan
 
-EPOCH = dt.date(1970, 1, 1)
+#: day 0 of numpy datetime64[D] / Arrow Date32, as a proleptic ordinal
+EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
 CURRENCIES = ("USD", "EUR", "GBP", "JPY")
 #: units per USD around which the FX random walk moves
 FX_LEVEL = {"EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "JPY": Decimal("150")}
@@ -28,10 +29,6 @@ def ts(d: dt.date, seconds: int = 0) -> str:
     extra, s = divmod(int(seconds), 86400)
     h, rem = divmod(s, 3600)
     return f"{_iso(d.toordinal() + extra)}T{h:02d}:{rem // 60:02d}:{rem % 60:02d}Z"
-
-
-def ts_day(t: str) -> dt.date:
-    return dt.date.fromisoformat(t[:10])
 
 
 def dec(x: Decimal | None) -> str | None:

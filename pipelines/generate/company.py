@@ -14,6 +14,7 @@ from decimal import Decimal
 import numpy as np
 
 from pipelines.contract import TABLES
+from pipelines.contract.tables import SEGMENTS
 from pipelines.generate.billing import (
     Charge,
     Event,
@@ -23,13 +24,11 @@ from pipelines.generate.billing import (
     compute_lines,
     money,
 )
-from pipelines.generate.common import FAMILY, FX_LEVEL, b2s, d2s, dec, plan_id, q, ts
+from pipelines.generate.common import EPOCH_ORD, FAMILY, FX_LEVEL, b2s, d2s, dec, plan_id, q, ts
 
 DAY = dt.timedelta(days=1)
-EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
 COLS = {t.qualified_name: t.column_names for t in TABLES}
 
-SEGMENTS = ("smb", "mid_market", "enterprise")
 REGION_W = (("na", 0.45), ("emea", 0.30), ("apac", 0.15), ("latam", 0.10))
 COUNTRIES = {
     "na": ("US", "US", "US", "CA"),
@@ -953,6 +952,52 @@ def _bill(
         k = max(ln.line_date, known.get(ln.cause, ln.line_date)) if ln.cause else ln.line_date
         groups.setdefault((ln.line_date, k), []).append(ln)
     inv_n = line_n = pay_n = cn_n = 0
+
+    def payment(
+        day: dt.date,
+        seq: int,
+        invoice_id: str,
+        amount: Decimal,
+        status: str,
+        attempted_at: str,
+        failure_reason: str | None,
+    ) -> None:
+        """A billing.payments row of this account: a collection attempt or a refund."""
+        out.add(
+            "billing.payments",
+            R(
+                "billing.payments",
+                day,
+                payment_id=f"PAY-{n:07d}-{seq:05d}",
+                invoice_id=invoice_id,
+                account_id=acct,
+                amount=dec(amount),
+                currency=ccy,
+                status=status,
+                attempted_at=attempted_at,
+                failure_reason=failure_reason,
+            ),
+        )
+
+    def credit_note(
+        day: dt.date, seq: int, invoice_id: str | None, amount: Decimal, reason: str
+    ) -> None:
+        """A billing.credit_notes row of this account (refunds also get a refunded payment)."""
+        out.add(
+            "billing.credit_notes",
+            R(
+                "billing.credit_notes",
+                day,
+                credit_note_id=f"CRN-{n:07d}-{seq:03d}",
+                invoice_id=invoice_id,
+                account_id=acct,
+                amount=dec(amount),
+                currency=ccy,
+                reason=reason,
+                issued_date=d2s(day),
+            ),
+        )
+
     terms = {"smb": 14, "mid_market": 30, "enterprise": 45}[seg]
     tax_rate = TAX.get(country, Decimal(0))
     fail_p = {"smb": 0.08, "mid_market": 0.04, "enterprise": 0.02}[seg]
@@ -1021,23 +1066,17 @@ def _bill(
                 secs = 8 * 3600 + rng.randint(0, 8 * 3600)
                 if t > H:
                     break
-                out.add(
-                    "billing.payments",
-                    R(
-                        "billing.payments",
-                        t,
-                        payment_id=f"PAY-{n:07d}-{pay_n:05d}",
-                        invoice_id=iid,
-                        account_id=acct,
-                        amount=dec(total),
-                        currency=ccy,
-                        status="succeeded" if ok else "failed",
-                        attempted_at=ts(t, secs),
-                        failure_reason=None
-                        if ok
-                        else rng.choice(
-                            ("card_declined", "insufficient_funds", "expired_card", "bank_rejected")
-                        ),
+                payment(
+                    t,
+                    pay_n,
+                    iid,
+                    total,
+                    "succeeded" if ok else "failed",
+                    ts(t, secs),
+                    None
+                    if ok
+                    else rng.choice(
+                        ("card_declined", "insufficient_funds", "expired_card", "bank_rejected")
                     ),
                 )
                 if ok:
@@ -1055,53 +1094,19 @@ def _bill(
                 amt = money(total * Decimal("0.5"))
                 cd = t + dt.timedelta(days=rng.randint(5, 40))
                 if cd <= H and amt > 0:
-                    out.add(
-                        "billing.credit_notes",
-                        R(
-                            "billing.credit_notes",
-                            cd,
-                            credit_note_id=f"CRN-{n:07d}-{cn_n:03d}",
-                            invoice_id=iid,
-                            account_id=acct,
-                            amount=dec(amt),
-                            currency=ccy,
-                            reason="refund",
-                            issued_date=d2s(cd),
-                        ),
-                    )
-                    out.add(
-                        "billing.payments",
-                        R(
-                            "billing.payments",
-                            cd,
-                            payment_id=f"PAY-{n:07d}-{pay_n:05d}",
-                            invoice_id=iid,
-                            account_id=acct,
-                            amount=dec(amt),
-                            currency=ccy,
-                            status="refunded",
-                            attempted_at=ts(cd, 12 * 3600),
-                            failure_reason=None,
-                        ),
-                    )
+                    credit_note(cd, cn_n, iid, amt, "refund")
+                    payment(cd, pay_n, iid, amt, "refunded", ts(cd, 12 * 3600), None)
             elif r < 0.015:
                 cn_n += 1
                 amt = money(total * Decimal(str(rng.choice((0.05, 0.1, 0.2)))))
                 cd = kday + dt.timedelta(days=rng.randint(1, 60))
                 if cd <= H and amt > 0:
-                    out.add(
-                        "billing.credit_notes",
-                        R(
-                            "billing.credit_notes",
-                            cd,
-                            credit_note_id=f"CRN-{n:07d}-{cn_n:03d}",
-                            invoice_id=iid if rng.random() < 0.7 else None,
-                            account_id=acct,
-                            amount=dec(amt),
-                            currency=ccy,
-                            reason=rng.choice(("service_credit", "goodwill", "billing_error")),
-                            issued_date=d2s(cd),
-                        ),
+                    credit_note(
+                        cd,
+                        cn_n,
+                        iid if rng.random() < 0.7 else None,
+                        amt,
+                        rng.choice(("service_credit", "goodwill", "billing_error")),
                     )
 
 

@@ -18,23 +18,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.contract import SOURCES, TABLES, LoadMode, Table
-from pipelines.generate.common import b2s, d2s, dec, price_book, ts
+from pipelines.contract import SOURCES, TABLES, LoadMode, Table, table
+from pipelines.generate.common import EPOCH_ORD, b2s, d2s, dec, price_book, ts
 from pipelines.generate.company import Ctx, simulate_account
 from pipelines.generate.corrupt import Corruptor
 from pipelines.generate.procurement import fx_rows, procurement
 
 CHUNK = 500
-USAGE_COLS = (
-    "usage_id",
-    "subscription_id",
-    "account_id",
-    "usage_metric",
-    "quantity",
-    "occurred_at",
-    "received_at",
-)
-EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
+USAGE_COLS = table("billing.usage").column_names
 
 
 @dataclass

@@ -6,17 +6,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from pipelines.contract import Column, ColumnType, Table
+from pipelines.contract.model import CODE_PATTERNS
 
 T = ColumnType
 _DEC = re.compile(r"^-?\d+(\.\d+)?$")
 _INT = re.compile(r"^-?\d+$")
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$")
-_CCY = re.compile(r"^[A-Z]{3}$")
-_CTRY = re.compile(r"^[A-Z]{2}$")
+_CCY = re.compile(f"^{CODE_PATTERNS[ColumnType.CURRENCY]}$")
+_CTRY = re.compile(f"^{CODE_PATTERNS[ColumnType.COUNTRY]}$")
 
 
 def check_value(c: Column, v: str | None) -> str | None:
@@ -87,10 +88,3 @@ def read_rows(path: Path) -> tuple[list[str], list[dict[str, str | None]]]:
             {k: (v if v != "" else None) for k, v in zip(header, rec, strict=True)} for rec in r
         ]
     return header, rows
-
-
-def as_decimal(v: str | None) -> Decimal | None:
-    try:
-        return None if v in (None, "") else Decimal(v)
-    except InvalidOperation:
-        return None

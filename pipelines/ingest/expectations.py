@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from pipelines.contract import ColumnType, Table
+from pipelines.contract.model import CODE_PATTERNS
 from pipelines.ingest.sql import raw_table_ref
 
 T = ColumnType
@@ -66,7 +67,8 @@ def expectations_for(t: Table, as_of: dt.date | None = None) -> list[Any]:
                 )
             )
         if c.type is T.CURRENCY:
-            out.append(e.ExpectColumnValuesToMatchRegex(column=c.name, regex=r"^[A-Z]{3}$"))
+            regex = f"^{CODE_PATTERNS[T.CURRENCY]}$"
+            out.append(e.ExpectColumnValuesToMatchRegex(column=c.name, regex=regex))
         if c.type in (T.DATE, T.TIMESTAMP) and c.required:
             # plausible business dates: catches epoch zeros and far-future typos (99% of rows)
             out.append(

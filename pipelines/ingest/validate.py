@@ -7,7 +7,7 @@ order a person would fix them: missing value, unparseable value, bad vocabulary,
 from __future__ import annotations
 
 from pipelines.contract import ColumnType, Table
-from pipelines.contract.model import Column
+from pipelines.contract.model import CODE_PATTERNS, RAW_SQL_TYPES, Column
 from pipelines.ingest.sql import Params, ident
 
 T = ColumnType
@@ -44,10 +44,8 @@ def typed_expr(col: Column, p: Params, src: str = "") -> str:
         case T.TIMESTAMP:
             # no offset means UTC; stored as naive UTC
             return f"timezone('UTC', try_cast({c} AS TIMESTAMPTZ))"
-        case T.DECIMAL:
-            return f"try_cast({c} AS DECIMAL(18,4))"
-        case T.INT:
-            return f"try_cast({c} AS INTEGER)"
+        case T.DECIMAL | T.INT:
+            return f"try_cast({c} AS {col.sql_type})"
         case T.BOOL:
             return f"CASE {c} WHEN 'true' THEN true WHEN 'false' THEN false END"
         case _:
@@ -94,13 +92,13 @@ def failure_case(table: Table, col: Column, p: Params) -> str:
         whens.append((f"({present} AND {bad})", "bad_type"))
     if col.type is T.ENUM:
         whens.append((f"({present} AND NOT list_contains({p(list(col.enum))}, {c}))", "bad_enum"))
-    if col.type is T.CURRENCY:
-        whens.append((f"({present} AND NOT regexp_full_match({c}, '[A-Z]{{3}}'))", "bad_currency"))
-    if col.type is T.COUNTRY:
-        whens.append((f"({present} AND NOT regexp_full_match({c}, '[A-Z]{{2}}'))", "bad_country"))
+    if col.type in CODE_PATTERNS:
+        code = "bad_currency" if col.type is T.CURRENCY else "bad_country"
+        pattern = p(CODE_PATTERNS[col.type])
+        whens.append((f"({present} AND NOT regexp_full_match({c}, {pattern}))", code))
     if col.minimum is not None and col.is_money_or_number:
         op = "<=" if col.exclusive_minimum else "<"
-        bound = f"CAST({p(col.minimum)} AS DECIMAL(18,4))"
+        bound = f"CAST({p(col.minimum)} AS {RAW_SQL_TYPES[T.DECIMAL]})"
         whens.append((f"({present} AND {typed_expr(col, p)} {op} {bound})", "negative_amount"))
     if col.allowed:
         whens.append(

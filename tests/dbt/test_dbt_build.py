@@ -6,77 +6,24 @@ tests, unit tests, singular invariants)."""
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-DBT_DIR = ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
+from dbt_helpers import dbt_build, make_dev_db, q
 
 pytestmark = pytest.mark.slow
-
-
-def _make_dev_db():
-    spec = importlib.util.spec_from_file_location(
-        "make_dev_db", DBT_DIR / "scripts" / "make_dev_db.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
 def warehouse(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_build")
-    db = _make_dev_db().build_dev_db(tmp / "dev.duckdb")
-    env = {
-        **os.environ,
-        "SUBOPS_DBT_DUCKDB_PATH": str(db),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    db = make_dev_db().build_dev_db(tmp / "dev.duckdb")
     started = time.monotonic()
-    proc = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--vars",
-            '{as_of_date: "2025-12-31"}',
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-        ],
-        cwd=DBT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    elapsed = time.monotonic() - started
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "ERROR=0" in proc.stdout
-    print(f"dbt build took {elapsed:.1f} s")
+    dbt_build(db, tmp, "2025-12-31")
+    print(f"dbt build took {time.monotonic() - started:.1f} s")
     return db
-
-
-def q(db: Path, sql: str, *params):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
 
 
 def D(x: str) -> Decimal:

@@ -22,21 +22,14 @@ A few of those figures are also written out literally below, as a hand-checkable
 from __future__ import annotations
 
 import csv
-import importlib.util
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
+from dbt_helpers import ROOT, dbt_build, make_dev_db, q
 
-ROOT = Path(__file__).resolve().parents[2]
-DBT_DIR = ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 FIXTURE = ROOT / "tests" / "fixtures" / "mrr_playbook" / "subscription_periods.csv"
 AS_OF = date(2020, 2, 29)
 TS = "2017-01-01 00:00:00"
@@ -244,15 +237,6 @@ def expected_retention(series) -> dict[date, dict]:
 # --- the warehouse -----------------------------------------------------------------------------
 
 
-def _make_dev_db():
-    spec = importlib.util.spec_from_file_location(
-        "make_dev_db", DBT_DIR / "scripts" / "make_dev_db.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def periods() -> list[dict]:
     return read_periods()
@@ -266,44 +250,9 @@ def series(periods):
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory, periods) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_mrr_playbook")
-    db = _make_dev_db().build_dev_db(tmp / "playbook.duckdb", raw_rows(periods))
-    env = {
-        **os.environ,
-        "SUBOPS_DBT_DUCKDB_PATH": str(db),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    proc = subprocess.run(
-        [
-            str(DBT),
-            "build",
-            "--vars",
-            f'{{as_of_date: "{AS_OF.isoformat()}"}}',
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-            "--log-path",
-            str(tmp / "logs"),
-        ],
-        cwd=DBT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    assert "ERROR=0" in proc.stdout
+    db = make_dev_db().build_dev_db(tmp / "playbook.duckdb", raw_rows(periods))
+    dbt_build(db, tmp, AS_OF.isoformat())
     return db
-
-
-def q(db: Path, sql: str):
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 # --- the expected figures themselves (hand-checkable anchors) -----------------------------------

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # landing_fixture, shared with other test dirs
 
 from pipelines.ingest.schema import ensure_schema
 
