@@ -269,6 +269,10 @@ def rate_lines(
     return _style(fig, title)
 
 
+#: Above this many months-since-start columns the heatmap drops its in-cell percentages.
+CELL_LABELS_MAX_COLUMNS = 18
+
+
 def cohort_heatmap(df: pd.DataFrame, label: str) -> go.Figure:
     """Cohort × months since start, coloured by retention (fractions shown as %)."""
     z = df.assign(v=floats(df["value"]).values).pivot_table(
@@ -277,13 +281,15 @@ def cohort_heatmap(df: pd.DataFrame, label: str) -> go.Figure:
     z = z.sort_index()
     ylabels = [fmt.month_label(m, short=True) for m in z.index]
     text = [[fmt.pct(v, 0) if not pd.isna(v) else "" for v in row] for row in z.to_numpy()]
+    # cell labels only while they fit; a long history is read by colour and hover
+    show_text = z.shape[1] <= CELL_LABELS_MAX_COLUMNS
     fig = go.Figure(
         go.Heatmap(
             z=z.to_numpy(),
             x=[str(c) for c in z.columns],
             y=ylabels,
             text=text,
-            texttemplate="%{text}",
+            texttemplate="%{text}" if show_text else None,
             textfont={"size": 10},
             colorscale=[[0, "#F7E1E4"], [0.5, "#9CC3E6"], [1, NAVY]],
             zmin=0,

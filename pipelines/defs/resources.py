@@ -1,5 +1,6 @@
 """The warehouse resource: settings for the steps of a build, and where its build file is."""
 
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -22,8 +23,9 @@ class WarehouseResource(dg.ConfigurableResource):
     warehouse_dir: str
     keep_builds: int = 3
     reporting_currency: str = "USD"
-    support_cost_per_minute: float = 1.50
-    services_cost_per_hour: float = 95.0
+    # money rates travel as decimal strings (Dagster config has no Decimal; never a float)
+    support_cost_per_minute: str = "1.50"
+    services_cost_per_hour: str = "95"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "WarehouseResource":
@@ -33,8 +35,8 @@ class WarehouseResource(dg.ConfigurableResource):
             warehouse_dir=str(Path(s.warehouse_dir).resolve()),
             keep_builds=s.keep_builds,
             reporting_currency=s.reporting_currency,
-            support_cost_per_minute=float(s.support_cost_per_minute),
-            services_cost_per_hour=float(s.services_cost_per_hour),
+            support_cost_per_minute=str(s.support_cost_per_minute),
+            services_cost_per_hour=str(s.services_cost_per_hour),
         )
 
     def settings(self) -> Settings:
@@ -43,6 +45,8 @@ class WarehouseResource(dg.ConfigurableResource):
             warehouse_dir=Path(self.warehouse_dir),
             keep_builds=self.keep_builds,
             reporting_currency=self.reporting_currency,
+            support_cost_per_minute=Decimal(self.support_cost_per_minute),
+            services_cost_per_hour=Decimal(self.services_cost_per_hour),
         )
 
     def build_path(self, run_id: str) -> Path:
