@@ -4,6 +4,7 @@ at the run's build file. dbt sources map onto the raw assets through the contrac
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -102,17 +103,20 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         os.environ["SUBOPS_DBT_DUCKDB_PATH"] = str(path)
         args = ["build", "--vars", json.dumps(dbt_vars(build_info(path), warehouse))]
         invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
-        with contextlib.suppress(Exception):
-            _record_tests(path, context.run_id, invocation.get_artifact("run_results.json"))
-        if not invocation.is_successful():
-            raise dg.Failure(
-                description="dbt build failed (model or test): nothing is published",
-                metadata={
-                    "log_tail": (invocation.get_error() and str(invocation.get_error())[-2000:])
-                    or ""
-                },
-            )
+        try:
+            yield from invocation.stream()
+            with contextlib.suppress(Exception):
+                _record_tests(path, context.run_id, invocation.get_artifact("run_results.json"))
+            if not invocation.is_successful():
+                error = invocation.get_error()
+                raise dg.Failure(
+                    description="dbt build failed (model or test): nothing is published",
+                    metadata={"log_tail": str(error)[-2000:] if error else ""},
+                )
+        finally:
+            # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
+            # run would otherwise leave one behind per build, forever
+            shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     return [subops_dbt_models]
 
