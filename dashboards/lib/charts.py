@@ -179,7 +179,7 @@ def mrr_waterfall(row: pd.Series) -> go.Figure:
 def revenue_by_family(df: pd.DataFrame) -> go.Figure:
     """Recognized revenue per month stacked by product family (credits below zero)."""
     data = df.assign(
-        product_family=df["product_family"].fillna("Credit notes / unassigned"),
+        product_family=df["product_family"].fillna("credits, other"),
         recognized=floats(df["recognized_usd"]).values,
         x=months(df["month"]).values,
     )
