@@ -13,6 +13,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipelines.settings import PROJECT_ROOT, Settings, get_settings
@@ -170,12 +178,23 @@ def build(
 
     settings = _settings(landing, warehouse_dir)
     os.environ.update(_dagster_env())
-    with console.status("Building the warehouse …") as status:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Building the warehouse …", total=None)
         result = run_build(
             settings,
             full_refresh=full_refresh,
             as_of=as_of.date() if as_of else None,
-            progress=lambda msg: status.update(msg),
+            progress=lambda msg: bar.update(task, description=msg),
+            on_step=lambda done, total, step: bar.update(
+                task, completed=done - 1, total=total, description=f"Running {step} …"
+            ),
         )
     _print_build_summary(result)
     if result.up_to_date:

@@ -134,12 +134,14 @@ def run_build(
     full_refresh: bool = False,
     as_of: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    on_step: Callable[[int, int, str], None] | None = None,
 ) -> BuildResult:
     """Build the warehouse from the landing folder and publish it if every check passes.
 
     Incremental by default (loads only files not yet in the published audit.load_log; when there
     are none and the as-of date is unchanged, nothing is built). `full_refresh` starts from an
     empty file and loads every landing file. As-of defaults to the latest extract date.
+    `progress` gets a sentence per phase; `on_step(done, total, step)` drives a progress bar.
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -174,7 +176,7 @@ def run_build(
         with (
             log_path.open("w") as log,
             contextlib.redirect_stdout(log),  # dagster-dbt echoes dbt's log lines to stdout
-            _step_progress(instance, run_id, say),
+            _step_progress(instance, run_id, say, on_step, len(job.graph.nodes)),
         ):
             res = job.execute_in_process(
                 run_id=run_id,
@@ -200,7 +202,13 @@ def run_build(
 
 
 @contextlib.contextmanager
-def _step_progress(instance, run_id: str, say: Callable[[str], None]) -> Iterator[None]:
+def _step_progress(
+    instance,
+    run_id: str,
+    say: Callable[[str], None],
+    on_step: Callable[[int, int, str], None] | None,
+    total: int,
+) -> Iterator[None]:
     """Forward step starts of the run to the progress callback (a poller thread reading the
     run's event log: the job runs in this thread, with console logging at WARNING)."""
     from dagster import DagsterEventType
@@ -216,6 +224,8 @@ def _step_progress(instance, run_id: str, say: Callable[[str], None]) -> Iterato
                     if step and step not in seen:
                         seen.add(step)
                         say(f"Running {step} …")
+                        if on_step:
+                            on_step(len(seen), total, step)
 
     thread = threading.Thread(target=poll, name="subops-build-progress", daemon=True)
     thread.start()
