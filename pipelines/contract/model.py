@@ -8,6 +8,10 @@ from enum import StrEnum
 SOURCES: tuple[str, ...] = ("crm", "billing", "support", "procurement", "reference")
 
 
+#: reference.fx_rates quotes every currency as units per one of this; it needs no rate row itself.
+FX_BASE_CURRENCY = "USD"
+
+
 class ColumnType(StrEnum):
     """Logical column types of sources.md; each maps to one physical warehouse type."""
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.contract import TABLES, ColumnType, Table, table
+from pipelines.contract.model import FX_BASE_CURRENCY
 from pipelines.ingest.sql import Params, ident, raw_table_ref
 
 #: A table whose breaches exceed this share of its rows blocks publication (systematic, e.g. a
@@ -95,7 +96,7 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                            || {p(fx.qualified_name)} || '.',
                            r._file, r._row_number, {p(run_id)}, {p(checked_at)}
                     FROM {raw} r
-                    WHERE r.currency <> 'USD' AND NOT EXISTS (
+                    WHERE r.currency <> {p(FX_BASE_CURRENCY)} AND NOT EXISTS (
                         SELECT 1 FROM {raw_table_ref(fx.raw_table)} f
                         WHERE f.currency = r.currency)
                 """,
@@ -115,7 +116,8 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                            || {p(fx.qualified_name)} || '.',
                            r._file, r._row_number, {p(run_id)}, {p(checked_at)}
                     FROM {raw} r
-                    WHERE r.currency <> 'USD' AND r.{ident(day)} IS NOT NULL AND NOT EXISTS (
+                    WHERE r.currency <> {p(FX_BASE_CURRENCY)} AND r.{ident(day)} IS NOT NULL
+                      AND NOT EXISTS (
                         SELECT 1 FROM {raw_table_ref(fx.raw_table)} f
                         WHERE f.currency = r.currency
                           AND f.rate_date <= CAST(r.{ident(day)} AS DATE))
