@@ -250,7 +250,7 @@ def _step_errors(res) -> list[str]:
 def record_failure(path: Path, run_id: str, errors: list[str]) -> str:
     """Mark a build that was not published as failed, in its own audit.runs, saying why
     (failed blocking checks first, then failed steps). Returns the reason."""
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+    with contextlib.closing(connect_readonly(path)) as con:
         failed = con.execute(
             """SELECT asset || ' ' || check_name || ': ' || description
                FROM audit.check_results WHERE run_id = $r AND blocking AND NOT passed""",
@@ -278,7 +278,7 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
         out.failure_reason = record_failure(path, run_id, errors)
     out.published = published
     out.current = settings.current_warehouse
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
+    with contextlib.closing(connect_readonly(path)) as con:
         p = {"r": run_id}
         runs = con.execute(
             "SELECT warehouse_version, checks_passed, checks_failed FROM audit.runs "
