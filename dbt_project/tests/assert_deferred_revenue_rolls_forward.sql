@@ -1,10 +1,10 @@
 -- rule: R4 waterfall. opening + billings − recognized + change in unbilled = closing, exactly, every
 -- month; each opening is the previous closing; and the revenue of the waterfall equals the schedule's
--- (at historical rates).
+-- (at historical rates, recognized to date).
 with schedule as (
     select
         month,
-        sum(recognized_hist_usd) as recognized_usd
+        sum(recognized_hist_usd_to_date) as recognized_usd
     from {{ ref('int_revenue_schedule_split') }}
     where line_amount_usd is not null and month <= {{ month_start(as_of_date()) }}
     group by month

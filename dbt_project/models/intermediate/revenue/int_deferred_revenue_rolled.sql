@@ -5,14 +5,14 @@
 -- one net position per contract: here the subscription; a one-time charge or credit note alone),
 -- so a proration credit reduces the deferred balance of the period it credits instead of showing
 -- as unbilled. Net > 0 is deferred revenue, net < 0 unbilled revenue (usage recognized before its
--- invoice).
+-- invoice). Recognized is to date (R4): in the as-of month, ratable lines up to the as-of day.
 -- Lines whose currency has no rate (amount_usd NULL) are excluded from reporting-currency totals.
 with schedule as (
     select
         invoice_line_key,
         contract_key,
         month,
-        recognized_hist_usd
+        recognized_hist_usd_to_date as recognized_hist_usd
     from {{ ref('int_revenue_schedule_split') }}
     where month <= {{ month_start(as_of_date()) }}
 ),

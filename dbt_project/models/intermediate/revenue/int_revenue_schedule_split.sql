@@ -5,6 +5,11 @@
 -- Two reporting-currency views: recognized_usd at the month's rate (R1 month aggregates) and
 -- recognized_hist_usd, the same exact split of the line's amount_usd (rate of its invoice date),
 -- which the deferred revenue roll-forward uses.
+-- R4 as-of month: the *_to_date columns are what is recognized by the as-of date. Ratable lines
+-- (recurring, proration) recognize in the as-of month only the days of service up to and including
+-- the as-of date (cum counted to the as-of day in the same exact split), later months nothing; a
+-- later build adds the rest, and the full schedule (recognized, all months) still sums to its line.
+-- Usage (rated to date) and one-time / credit notes (dated on or before the as-of date) are unchanged.
 with credit_note_families as (
     select
         il.invoice_id,
@@ -68,6 +73,19 @@ cumulated as (
         {{ days_between('service_start', "case when service_end < " ~ add_months(1, 'month') ~ " then service_end else " ~ add_months(1, 'month') ~ " end") }} as cum_days,
         {{ days_between('service_start', "case when service_start > month then service_start else month end") }} as prev_cum_days
     from months
+),
+
+cumulated_to_date as (
+    select
+        *,
+        case
+            when month > {{ month_start(as_of_date()) }} then prev_cum_days
+            when month < {{ month_start(as_of_date()) }} or line_type not in ('recurring', 'proration') then cum_days
+            when service_start > {{ as_of_date() }} then prev_cum_days
+            when service_end <= {{ as_of_date() }} then cum_days
+            else {{ days_between('service_start', add_days(1, as_of_date())) }}
+        end as cum_days_to_date
+    from cumulated
 )
 
 select
@@ -97,6 +115,22 @@ select
             '(' ~ div_round('c.amount * c.cum_days', 'c.total_days', 2) ~ ' - ' ~ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) ~ ')',
             'fx') }}
         as decimal(18, 2)
-    ) as recognized_usd
-from cumulated as c
+    ) as recognized_usd,
+    cast(
+        {{ div_round('c.amount * c.cum_days_to_date', 'c.total_days', 2) }}
+        - {{ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) }}
+        as decimal(18, 2)
+    ) as recognized_to_date,
+    cast(
+        {{ div_round('c.amount_usd * c.cum_days_to_date', 'c.total_days', 2) }}
+        - {{ div_round('c.amount_usd * c.prev_cum_days', 'c.total_days', 2) }}
+        as decimal(18, 2)
+    ) as recognized_hist_usd_to_date,
+    cast(
+        {{ to_reporting(
+            '(' ~ div_round('c.amount * c.cum_days_to_date', 'c.total_days', 2) ~ ' - ' ~ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) ~ ')',
+            'fx') }}
+        as decimal(18, 2)
+    ) as recognized_usd_to_date
+from cumulated_to_date as c
 {{ fx_join('fx', 'c.currency', month_snapshot_day('c.month')) }}
