@@ -39,3 +39,10 @@
 
 {#- MRR and other unrounded money: decimal(38,10) -#}
 {% macro type_mrr() -%}decimal(38, 10){%- endmacro %}
+
+{#- R1: the cents of `amount` a month earns when `cum` of `total` days are served by its end and
+    `prev_cum` by the previous month's end: round(A·cum/T) − round(A·prev/T). Summed over a
+    schedule's months it telescopes to exactly the amount, so no cent is lost. -#}
+{% macro cent_share(amount, cum, prev_cum, total) -%}
+    ({{ div_round(amount ~ ' * ' ~ cum, total, 2) }} - {{ div_round(amount ~ ' * ' ~ prev_cum, total, 2) }})
+{%- endmacro %}

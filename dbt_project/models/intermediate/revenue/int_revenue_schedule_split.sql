@@ -100,37 +100,17 @@ select
     c.is_billed,
     c.amount as line_amount,
     c.amount_usd as line_amount_usd,
-    cast(
-        {{ div_round('c.amount * c.cum_days', 'c.total_days', 2) }}
-        - {{ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) }}
-        as decimal(18, 2)
-    ) as recognized,
-    cast(
-        {{ div_round('c.amount_usd * c.cum_days', 'c.total_days', 2) }}
-        - {{ div_round('c.amount_usd * c.prev_cum_days', 'c.total_days', 2) }}
-        as decimal(18, 2)
-    ) as recognized_hist_usd,
-    cast(
-        {{ to_reporting(
-            '(' ~ div_round('c.amount * c.cum_days', 'c.total_days', 2) ~ ' - ' ~ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) ~ ')',
-            'fx') }}
-        as decimal(18, 2)
-    ) as recognized_usd,
-    cast(
-        {{ div_round('c.amount * c.cum_days_to_date', 'c.total_days', 2) }}
-        - {{ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) }}
-        as decimal(18, 2)
-    ) as recognized_to_date,
-    cast(
-        {{ div_round('c.amount_usd * c.cum_days_to_date', 'c.total_days', 2) }}
-        - {{ div_round('c.amount_usd * c.prev_cum_days', 'c.total_days', 2) }}
-        as decimal(18, 2)
-    ) as recognized_hist_usd_to_date,
-    cast(
-        {{ to_reporting(
-            '(' ~ div_round('c.amount * c.cum_days_to_date', 'c.total_days', 2) ~ ' - ' ~ div_round('c.amount * c.prev_cum_days', 'c.total_days', 2) ~ ')',
-            'fx') }}
-        as decimal(18, 2)
-    ) as recognized_usd_to_date
+    cast({{ cent_share('c.amount', 'c.cum_days', 'c.prev_cum_days', 'c.total_days') }} as decimal(18, 2))
+        as recognized,
+    cast({{ cent_share('c.amount_usd', 'c.cum_days', 'c.prev_cum_days', 'c.total_days') }} as decimal(18, 2))
+        as recognized_hist_usd,
+    cast({{ to_reporting(cent_share('c.amount', 'c.cum_days', 'c.prev_cum_days', 'c.total_days'), 'fx') }} as decimal(18, 2))
+        as recognized_usd,
+    cast({{ cent_share('c.amount', 'c.cum_days_to_date', 'c.prev_cum_days', 'c.total_days') }} as decimal(18, 2))
+        as recognized_to_date,
+    cast({{ cent_share('c.amount_usd', 'c.cum_days_to_date', 'c.prev_cum_days', 'c.total_days') }} as decimal(18, 2))
+        as recognized_hist_usd_to_date,
+    cast({{ to_reporting(cent_share('c.amount', 'c.cum_days_to_date', 'c.prev_cum_days', 'c.total_days'), 'fx') }} as decimal(18, 2))
+        as recognized_usd_to_date
 from cumulated_to_date as c
 {{ fx_join('fx', 'c.currency', month_snapshot_day('c.month')) }}
