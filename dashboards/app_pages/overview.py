@@ -1,4 +1,5 @@
-"""Overview: the CFO's first screen — KPI tiles for the latest full month, MRR trend and bridge."""
+"""Overview: the CFO's first screen — KPI tiles for the latest full month (all from
+marts.kpi_monthly), MRR trend and bridge."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dashboards.lib.cache import Warehouse, query
 
 
 class Tile(NamedTuple):
-    """One KPI tile: a column of `kpis_by_month`, how to show it, and what it means."""
+    """One KPI tile: a column of marts.kpi_monthly, how to show it, and what it means."""
 
     label: str
     column: str
@@ -23,50 +24,49 @@ class Tile(NamedTuple):
     inverse: bool = False  # a rise is bad news (churn)
 
 
-#: The eight tiles in display order (two rows of four).
+#: The twelve tiles in display order (three rows of four).
 TILES: tuple[Tile, ...] = (
     Tile(
         "MRR",
         "mrr_usd",
         fmt.money_short,
         fmt.delta_money,
-        "Sum of account MRR on the month's last day (R5), from mrr_bridge_monthly.",
+        "Sum of account MRR on the month's last day (R5) = the MRR bridge's closing.",
     ),
     Tile(
         "ARR",
         "arr_usd",
         fmt.money_short,
         fmt.delta_money,
-        "12 × MRR, summed from fct_mrr_monthly.arr_usd (R5).",
+        "12 × MRR (R5).",
     ),
     Tile(
         "Net new MRR",
         "net_new_mrr_usd",
         partial(fmt.money_short, signed=True),
         fmt.delta_money,
-        "New + reactivation + expansion + contraction + churn, FX excluded "
-        "(mrr_bridge_monthly, R5).",
+        "New + reactivation + expansion + contraction + churn, FX excluded (R5).",
     ),
     Tile(
         "Revenue (recognized)",
         "revenue_usd",
         fmt.money_short,
         fmt.delta_money,
-        "Recognized revenue in the month, credits included (fct_revenue_schedule, R4).",
+        "Recognized revenue in the month, credits included (R4).",
     ),
     Tile(
         "NRR (trailing 12 m)",
         "nrr_t12",
         fmt.pct,
         fmt.delta_pp,
-        "Trailing-12 net revenue retention (retention_monthly, R6).",
+        "Trailing-12 net revenue retention (R6).",
     ),
     Tile(
         "GRR (trailing 12 m)",
         "grr_t12",
         fmt.pct,
         fmt.delta_pp,
-        "Trailing-12 gross revenue retention (retention_monthly, R6).",
+        "Trailing-12 gross revenue retention (R6).",
     ),
     Tile(
         "Logo churn",
@@ -77,11 +77,42 @@ TILES: tuple[Tile, ...] = (
         inverse=True,
     ),
     Tile(
+        "Gross margin",
+        "gross_margin_pct",
+        fmt.pct,
+        fmt.delta_pp,
+        "(Revenue − COGS) / revenue; COGS = vendor COGS (allocated and unallocated), support "
+        "and implementation cost (R7).",
+    ),
+    Tile(
         "Deferred revenue",
         "deferred_revenue_usd",
         fmt.money_short,
         fmt.delta_money,
-        "Deferred revenue at the month's end (deferred_revenue_monthly, R4).",
+        "Deferred revenue at the month's end (R4 waterfall closing).",
+    ),
+    Tile(
+        "Accounts receivable",
+        "ar_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "Open balances of issued invoices at the month's end, void excluded (R8).",
+        inverse=True,
+    ),
+    Tile(
+        "DSO",
+        "dso_days",
+        fmt.days,
+        fmt.delta_days,
+        "AR at the month's end / billings of the last 90 days × 90 (R8).",
+        inverse=True,
+    ),
+    Tile(
+        "Bookings",
+        "bookings_usd",
+        fmt.money_short,
+        fmt.delta_money,
+        "Closed-won opportunity amounts with close date in the month (R10).",
     ),
 )
 
@@ -90,9 +121,12 @@ def render(wh: Warehouse) -> None:
     st.title("Executive overview")
     run = ui.build_caption(wh)
 
+    if not ui.has(wh, "kpi_monthly"):
+        ui.not_built("kpi_monthly", "Executive KPIs")
+        return
     kpis = query(wh, "kpis_by_month", ui.as_of_month(run))
     if kpis.empty:
-        ui.not_built("mrr_bridge_monthly", "MRR, revenue and retention KPIs")
+        st.info("kpi_monthly has no rows yet in this build.")
         return
     month = fmt.latest_full_month(list(kpis["month"]), ui.as_of(run))
     if month is None:
@@ -103,7 +137,7 @@ def render(wh: Warehouse) -> None:
     history = kpis[kpis["month"].map(fmt.as_date) <= month].tail(12)
 
     st.subheader(f"{fmt.month_label(month)} at a glance")
-    slots = [*st.columns(4), *st.columns(4)]
+    slots = [slot for _ in range(len(TILES) // 4) for slot in st.columns(4)]
     for slot, t in zip(slots, TILES, strict=True):
         with slot:
             ui.tile(

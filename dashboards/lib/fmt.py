@@ -75,6 +75,20 @@ def delta_pp(current: Any, previous: Any) -> str | None:
     return f"{d:+.1f} pp"
 
 
+def days(value: Any) -> str:
+    """A duration in days: 41.96 → `42.0 d`."""
+    if is_missing(value):
+        return DASH
+    return f"{float(value):,.1f} d"
+
+
+def delta_days(current: Any, previous: Any) -> str | None:
+    """Signed change of a duration in days (`+1.5 d`), None when either side is missing."""
+    if is_missing(current) or is_missing(previous):
+        return None
+    return f"{float(current) - float(previous):+.1f} d"
+
+
 def month_label(value: Any, short: bool = False) -> str:
     """`October 2026` (or `Oct 2026`) for a month's first day."""
     if is_missing(value):

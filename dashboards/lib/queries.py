@@ -6,7 +6,8 @@ No Streamlit here, so each query is unit-testable against a small warehouse file
 * user values are bound parameters (`?`); schema, table and column names come from allow-lists
   (`ALLOWED_TABLES`, `COHORT_METRICS`, the `*_COLUMNS` candidates) and are quoted;
 * only `marts`, `audit` and `quarantine` are read, and no metric is computed beyond what the
-  marts hold (sums of additive mart columns and the bridge's movement total are the exceptions).
+  marts hold (sums of additive mart columns for breakdowns are the exception); the KPI tiles
+  come straight from `marts.kpi_monthly`.
 """
 
 from __future__ import annotations
@@ -37,19 +38,28 @@ V1_MARTS: tuple[str, ...] = (
     "retention_monthly",
     "cohort_retention",
 )
-#: Marts that later issues add; pages show a "not built yet" note while they are absent.
-LATER_MARTS: tuple[str, ...] = (
+#: The R7–R10 marts (cost, cash, leakage, operations) and the KPI table over all of them.
+OPS_MARTS: tuple[str, ...] = (
     "account_margin_monthly",
     "cohort_margin",
+    "cogs_reconciliation_monthly",
+    "vendor_spend_monthly",
+    "fct_issued_invoices",
     "ar_aging",
     "collections_monthly",
     "billing_exceptions",
+    "billing_leakage_monthly",
     "onboarding",
+    "onboarding_monthly",
     "support_monthly",
     "support_renewal_risk",
     "approvals",
+    "bookings_monthly",
+    "quote_to_cash",
     "kpi_monthly",
 )
+#: Kept for the pages: marts a build may not have yet (a "not built yet" note while absent).
+LATER_MARTS: tuple[str, ...] = OPS_MARTS
 #: Every public mart (v1, then later issues); anything else is refused.
 MARTS: tuple[str, ...] = V1_MARTS + LATER_MARTS
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
@@ -196,7 +206,7 @@ def mart_coverage(path: Path) -> pd.DataFrame:
         {
             "mart": list(MARTS),
             "built": [m in built for m in MARTS],
-            "arrives_with": ["later issue" if m in LATER_MARTS else "v1" for m in MARTS],
+            "rules": ["R7–R10" if m in OPS_MARTS else "R1–R6" for m in MARTS],
         }
     )
 
@@ -351,37 +361,7 @@ def check_results(path: Path, run_id: str | None = None) -> pd.DataFrame:
 
 # --- overview ----------------------------------------------------------------------------------
 
-_KPI_SOURCES: dict[str, tuple[str, str, str]] = {
-    # cte: (mart, select, columns it yields with NULL types when the mart is absent)
-    "bridge": (
-        "mrr_bridge_monthly",
-        "SELECT month, closing_mrr_usd AS mrr_usd, "
-        "new_usd + reactivation_usd + expansion_usd + contraction_usd + churn_usd "
-        "AS net_new_mrr_usd FROM marts.mrr_bridge_monthly",
-        "NULL::DECIMAL(38,2) AS mrr_usd, NULL::DECIMAL(38,2) AS net_new_mrr_usd",
-    ),
-    "arr": (
-        "fct_mrr_monthly",
-        "SELECT month, sum(arr_usd) AS arr_usd FROM marts.fct_mrr_monthly GROUP BY month",
-        "NULL::DECIMAL(38,2) AS arr_usd",
-    ),
-    "ret": (
-        "retention_monthly",
-        "SELECT month, logo_churn_rate, nrr_t12, grr_t12 FROM marts.retention_monthly",
-        "NULL::DOUBLE AS logo_churn_rate, NULL::DOUBLE AS nrr_t12, NULL::DOUBLE AS grr_t12",
-    ),
-    "rev": (
-        "fct_revenue_schedule",
-        "SELECT month, sum(recognized_usd) AS revenue_usd FROM marts.fct_revenue_schedule "
-        "GROUP BY month",
-        "NULL::DECIMAL(38,2) AS revenue_usd",
-    ),
-    "dfr": (
-        "deferred_revenue_monthly",
-        "SELECT month, closing_usd AS deferred_revenue_usd FROM marts.deferred_revenue_monthly",
-        "NULL::DECIMAL(38,2) AS deferred_revenue_usd",
-    ),
-}
+#: kpi_monthly columns the Overview shows (the mart may carry more).
 KPI_COLUMNS: tuple[str, ...] = (
     "month",
     "mrr_usd",
@@ -391,7 +371,12 @@ KPI_COLUMNS: tuple[str, ...] = (
     "grr_t12",
     "logo_churn_rate",
     "revenue_usd",
+    "gross_margin_pct",
     "deferred_revenue_usd",
+    "ar_usd",
+    "dso_days",
+    "bookings_usd",
+    "billing_leakage_usd",
 )
 
 
@@ -401,32 +386,17 @@ def _through(through: dt.date | None) -> tuple[str, list[Any]]:
 
 
 def kpis_by_month(path: Path, through: dt.date | None = None) -> pd.DataFrame:
-    """The executive tiles, one row per month up to `through`, from the v1 marts this build has.
+    """The executive tiles: marts.kpi_monthly as published, one row per month up to `through`.
 
-    Net new MRR is the bridge's movements without FX (new + reactivation + expansion +
-    contraction + churn); ARR and revenue are sums of the marts' additive columns.
+    Every KPI is a column of the mart (computed and tied out in dbt); nothing is derived here.
     """
-    with connection(path) as con:
-        built = _built_marts(con)
-        ctes, spines = [], []
-        for name, (mart, sql, nulls) in _KPI_SOURCES.items():
-            relation("marts", mart)
-            if mart in built:
-                ctes.append(f"{name} AS ({sql})")
-                spines.append(f"SELECT month FROM {name}")
-            else:
-                ctes.append(f"{name} AS (SELECT NULL::DATE AS month, {nulls} WHERE false)")
-        if not spines:
-            return pd.DataFrame(columns=list(KPI_COLUMNS))
-        ctes.append(f"months AS ({' UNION '.join(spines)})")
-        joins = " ".join(f"LEFT JOIN {n} USING (month)" for n in _KPI_SOURCES)
-        select = ", ".join(KPI_COLUMNS)
-        where, params = _through(through)
-        return fetch(
-            con,
-            f"WITH {', '.join(ctes)} SELECT {select} FROM months {joins} {where} ORDER BY month",
-            params,
-        )
+    cols = ", ".join(_column(c, KPI_COLUMNS) for c in KPI_COLUMNS)
+    where, params = _through(through)
+    return read(
+        path,
+        f"SELECT {cols} FROM {relation('marts', 'kpi_monthly')} {where} ORDER BY month",
+        params,
+    )
 
 
 def mrr_bridge(path: Path) -> pd.DataFrame:

@@ -587,6 +587,59 @@ def _later(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
     return out
 
 
+def _kpi_monthly_sql(later_marts: bool) -> str:
+    """marts.kpi_monthly over the fixture's marts (the real one is a dbt model; here the fixture
+    only needs the columns tied the same way: MRR = bridge closing, AR = collections, …)."""
+    later = (
+        """, margin AS (SELECT month, sum(revenue_usd) AS rev, sum(gross_margin_usd) AS gm
+                 FROM marts.account_margin_monthly GROUP BY month),
+           coll AS (SELECT month, ar_usd, dso_days FROM marts.collections_monthly),
+           leak AS (SELECT date_trunc('month', period_start)::DATE AS month,
+                           sum(greatest(-difference, 0)) AS leak
+                    FROM marts.billing_exceptions GROUP BY 1)"""
+        if later_marts
+        else ""
+    )
+    gm, ar, dso, leak = (
+        (
+            "CAST(margin.gm / nullif(margin.rev, 0) AS DECIMAL(18,6))",
+            "coll.ar_usd",
+            "CAST(coll.dso_days AS DECIMAL(18,2))",
+            "coalesce(leak.leak, 0)",
+        )
+        if later_marts
+        else ("NULL", "NULL", "NULL", "0")
+    )
+    joins = (
+        "LEFT JOIN margin USING (month) LEFT JOIN coll USING (month) LEFT JOIN leak USING (month)"
+        if later_marts
+        else ""
+    )
+    return f"""
+        CREATE TABLE marts.kpi_monthly AS
+        WITH rev AS (SELECT month, sum(recognized_usd) AS revenue_usd
+                     FROM marts.fct_revenue_schedule GROUP BY month) {later}
+        SELECT b.month, b.closing_mrr_usd AS mrr_usd, b.closing_mrr_usd * 12 AS arr_usd,
+            b.new_usd + b.reactivation_usd + b.expansion_usd + b.contraction_usd + b.churn_usd
+                AS net_new_mrr_usd,
+            CAST(r.nrr_t12 AS DECIMAL(18,6)) AS nrr_t12,
+            CAST(r.grr_t12 AS DECIMAL(18,6)) AS grr_t12,
+            CAST(r.logo_churn_rate AS DECIMAL(18,6)) AS logo_churn_rate,
+            rev.revenue_usd,
+            d.closing_usd AS deferred_revenue_usd,
+            CAST(b.closing_mrr_usd * 2 AS DECIMAL(18,2)) AS bookings_usd,
+            {gm} AS gross_margin_pct,
+            {ar} AS ar_usd,
+            {dso} AS dso_days,
+            {leak} AS billing_leakage_usd
+        FROM marts.mrr_bridge_monthly AS b
+        LEFT JOIN marts.retention_monthly AS r USING (month)
+        LEFT JOIN rev USING (month)
+        LEFT JOIN marts.deferred_revenue_monthly AS d USING (month)
+        {joins}
+    """
+
+
 def build_warehouse(path: Path, *, later_marts: bool = False) -> Path:
     """Write the fixture warehouse to `path` (a DuckDB file) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -608,4 +661,5 @@ def build_warehouse(path: Path, *, later_marts: bool = False) -> Path:
                 con.register("frame", frame)
                 con.execute(f"INSERT INTO {name} SELECT * FROM frame")
                 con.unregister("frame")
+        con.execute(_kpi_monthly_sql(later_marts))
     return path

@@ -19,7 +19,11 @@ TILES = {
     "NRR (trailing 12 m)",
     "GRR (trailing 12 m)",
     "Logo churn",
+    "Gross margin",
     "Deferred revenue",
+    "Accounts receivable",
+    "DSO",
+    "Bookings",
 }
 
 
