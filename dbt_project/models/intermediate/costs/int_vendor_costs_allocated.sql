@@ -134,11 +134,11 @@ unallocated as (
         p.pool_usd as cogs_usd
     from pools as p
     where not exists (
-        select 1
-        from recipients as r
-        where r.month = p.month and r.pool_method = p.pool_method
-            and coalesce(r.product_family, '') = coalesce(p.product_family, '')
-    )
+            select 1
+            from recipients as r
+            where r.month = p.month and r.pool_method = p.pool_method
+                and coalesce(r.product_family, '') = coalesce(p.product_family, '')
+        )
 )
 
 select * from direct

@@ -41,13 +41,25 @@ implementation as (
 ),
 
 account_months as (
-    select account_id, month from revenue
+    select
+        account_id,
+        month
+    from revenue
     union
-    select account_id, month from vendor
+    select
+        account_id,
+        month
+    from vendor
     union
-    select account_id, month from support
+    select
+        account_id,
+        month
+    from support
     union
-    select account_id, month from implementation
+    select
+        account_id,
+        month
+    from implementation
 ),
 
 combined as (
