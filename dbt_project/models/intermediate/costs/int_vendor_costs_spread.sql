@@ -1,0 +1,81 @@
+-- rule: R7 COGS (split: R1). Vendor bills with cost_type cogs (latest version, not deleted), spread by
+-- day over [service_period_start, service_period_end) into calendar months with R1's exact split:
+-- month k's share = round(A·cum_k/T) − round(A·cum_(k−1)/T) in the bill's currency, so a bill's months
+-- sum exactly to its amount (rounded to cents). Decisions:
+-- * every status (received, approved, paid, disputed) is incurred cost: a disputed bill is still the
+--   vendor's charge for the service until a credit arrives (a corrected bill replaces the amount);
+-- * a bill with service_period_end <= service_period_start is a one-day service on service_period_start;
+-- * only bills dated on or before the as-of date and served by then; months up to the as-of month,
+--   and in the as-of month only the days up to and including the as-of date (as R4's recognized to
+--   date); a later build adds the rest;
+-- * each month's share is converted at month_snapshot_day(month) (month aggregate rate, like revenue's
+--   recognized_usd); no rate → cogs_usd NULL and is_missing_fx_rate, never zero.
+with bills as (
+    select
+        bill_id,
+        vendor_id,
+        account_id,
+        product_family,
+        currency,
+        status,
+        bill_date,
+        {{ round_money('amount') }} as amount,
+        service_period_start as service_start,
+        case
+            when service_period_end > service_period_start then service_period_end
+            else {{ add_days(1, 'service_period_start') }}
+        end as service_end
+    from {{ ref('stg_procurement__vendor_bills') }}
+    where
+        cost_type = 'cogs'
+        and not is_deleted
+        and bill_date <= {{ as_of_date() }}
+        and service_period_start <= {{ as_of_date() }}
+),
+
+months as (
+    select
+        b.*,
+        {{ days_between('b.service_start', 'b.service_end') }} as total_days,
+        {{ add_months('n.n', month_start('b.service_start')) }} as month
+    from bills as b
+    cross join {{ integers(10) }} as n
+    where n.n <= {{ months_between('b.service_start', add_days(-1, 'b.service_end')) }}
+),
+
+cumulated as (
+    select
+        *,
+        {{ days_between('service_start', "case when service_end < " ~ add_months(1, 'month') ~ " then service_end else " ~ add_months(1, 'month') ~ " end") }} as cum_days,
+        {{ days_between('service_start', "case when service_start > month then service_start else month end") }} as prev_cum_days
+    from months
+    where month <= {{ month_start(as_of_date()) }}
+),
+
+cumulated_to_date as (
+    select
+        *,
+        case
+            when month < {{ month_start(as_of_date()) }} then cum_days
+            when service_end <= {{ as_of_date() }} then cum_days
+            else {{ days_between('service_start', add_days(1, as_of_date())) }}
+        end as cum_days_to_date
+    from cumulated
+)
+
+select
+    c.bill_id,
+    c.vendor_id,
+    c.account_id,
+    c.product_family,
+    c.status,
+    c.month,
+    c.currency,
+    c.amount as bill_amount,
+    cast({{ cent_share('c.amount', 'c.cum_days_to_date', 'c.prev_cum_days', 'c.total_days') }} as decimal(18, 2))
+        as cogs,
+    cast({{ to_reporting(cent_share('c.amount', 'c.cum_days_to_date', 'c.prev_cum_days', 'c.total_days'), 'fx') }} as decimal(18, 2))
+        as cogs_usd,
+    fx.units_per_usd is null as is_missing_fx_rate
+from cumulated_to_date as c
+{{ fx_join('fx', 'c.currency', month_snapshot_day('c.month')) }}
