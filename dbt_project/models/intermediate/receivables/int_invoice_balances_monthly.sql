@@ -71,7 +71,7 @@ cumulated as (
     from spine as s
     left join monthly_deltas as d
         on s.invoice_id = d.invoice_id
-        and s.month = d.month
+            and s.month = d.month
 ),
 
 balances as (

@@ -39,7 +39,7 @@ last_attempt as (
     from settlements as s
     inner join summed as m
         on s.invoice_id = m.invoice_id
-        and s.event_at = m.last_payment_attempt_at
+            and s.event_at = m.last_payment_attempt_at
     where s.status in ('succeeded', 'failed')
     group by s.invoice_id
 )

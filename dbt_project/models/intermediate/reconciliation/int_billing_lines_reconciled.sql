@@ -44,7 +44,13 @@ issued_invoice_lists as (
         ref,
         period_start,
         {{ id_list('invoice_id') }} as issued_invoice_ids
-    from (select distinct ref, period_start, invoice_id from issued_lines) as d
+    from (
+        select distinct
+            ref,
+            period_start,
+            invoice_id
+        from issued_lines
+    ) as d
     group by ref, period_start
 ),
 
@@ -82,7 +88,7 @@ joined as (
     from expected as e
     full outer join issued as i
         on e.ref = i.ref
-        and e.period_start = i.period_start
+            and e.period_start = i.period_start
 )
 
 select
@@ -109,4 +115,4 @@ select
 from joined as j
 left join issued_invoice_lists as l
     on j.ref = l.ref
-    and j.period_start = l.period_start
+        and j.period_start = l.period_start

@@ -66,7 +66,7 @@ billings_90_days as (
     from months as m
     inner join invoices as i
         on i.invoice_date > {{ add_days(-90, month_snapshot_day('m.month')) }}
-        and i.invoice_date <= {{ month_snapshot_day('m.month') }}
+            and i.invoice_date <= {{ month_snapshot_day('m.month') }}
     group by m.month
 ),
 
