@@ -54,6 +54,7 @@ OPS_MARTS: tuple[str, ...] = (
     "support_monthly",
     "support_renewal_risk",
     "approvals",
+    "approvals_monthly",
     "bookings_monthly",
     "quote_to_cash",
     "kpi_monthly",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
@@ -113,58 +112,3 @@ def test_clean_company_raw_holds_every_row_and_rebuild_is_identical(clean):
     assert daily.published, daily.failure_reason
     new_files = {p for p in landing.rglob("2026-01-01.*")}
     assert daily.files_loaded == len(new_files) > 0
-
-
-# Computed lines (R3) vs issued lines of non-void invoices, summed per (subscription or charge,
-# period start), both dated on or before the as-of date: the R9 comparison.
-RECONCILE = """
-with expected as (
-    select coalesce(subscription_id, charge_id) as k, service_start as ps, sum(amount) as amt
-    from marts.fct_invoice_lines
-    group by 1, 2
-),
-issued as (
-    select coalesce(l.subscription_id, l.charge_id) as k, l.period_start as ps,
-        sum(l.amount) as amt
-    from raw.billing__invoice_lines as l
-    inner join raw.billing__invoices as i on l.invoice_id = i.invoice_id
-    where i.status <> 'void' and i.invoice_date <= ?
-    group by 1, 2
-)
-select
-    case
-        when i.k is null then 'missing_in_billing'
-        when e.k is null then 'unexpected_in_billing'
-        else 'amount_mismatch'
-    end,
-    coalesce(e.k, i.k), coalesce(e.ps, i.ps), coalesce(e.amt, 0), coalesce(i.amt, 0)
-from expected as e
-full outer join issued as i on e.k = i.k and e.ps = i.ps
-where e.k is null or i.k is null or abs(e.amt - i.amt) > 0.01
-"""
-
-
-def test_computed_billing_equals_the_simulator_but_for_injected_exceptions(clean):
-    """dbt's R3 invoice lines match the generator's billing system to the cent, except exactly
-    the billing exceptions its truth manifest lists."""
-    _, s, first = clean
-    as_of = first.as_of_date
-    with (s.landing_dir.parent / "landing.truth" / "billing_exceptions.csv").open() as fh:
-        truth = {
-            (
-                d["exception_type"],
-                d["subscription_id"] or d["charge_id"],
-                dt.date.fromisoformat(d["period_start"]),
-                Decimal(d["expected_amount"]),
-                Decimal(d["issued_amount"]),
-            )
-            for d in csv.DictReader(fh)
-            if dt.date.fromisoformat(d["line_date"]) <= as_of
-        }
-    with contextlib.closing(connect_readonly(first.build_file)) as con:
-        got = {
-            (t, k, ps, Decimal(e).quantize(Decimal("0.01")), Decimal(i).quantize(Decimal("0.01")))
-            for t, k, ps, e, i in con.execute(RECONCILE, [as_of]).fetchall()
-        }
-    assert truth, "the company should carry some injected billing exceptions"
-    assert got == truth
