@@ -148,6 +148,12 @@ def render(wh: Warehouse) -> None:
                 help=t.help,
                 spark=history[t.column],
             )
+    complete = cur.get("cogs_is_complete")
+    if not fmt.is_missing(complete) and not bool(complete):
+        st.caption(
+            "Gross margin is provisional: some vendors have not billed "
+            f"{fmt.month_label(month)} yet (they bill in arrears), so its COGS will still grow."
+        )
     if fmt.as_date(kpis["month"].iloc[-1]) > month:
         st.caption(
             f"{fmt.month_label(kpis['month'].iloc[-1])} is still open (recognized to date) and "

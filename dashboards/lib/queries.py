@@ -373,6 +373,7 @@ KPI_COLUMNS: tuple[str, ...] = (
     "logo_churn_rate",
     "revenue_usd",
     "gross_margin_pct",
+    "cogs_is_complete",
     "deferred_revenue_usd",
     "ar_usd",
     "dso_days",

@@ -53,7 +53,7 @@ select
     c.ar_usd as other_amount
 from aging_usd as a
 left join collections_usd as c on 1 = 1
-where c.ar_usd is null or a.ar_usd <> c.ar_usd
+where (c.ar_usd is null and a.ar_usd <> 0) or a.ar_usd <> c.ar_usd
 
 union all
 

@@ -629,6 +629,7 @@ def _kpi_monthly_sql(later_marts: bool) -> str:
             d.closing_usd AS deferred_revenue_usd,
             CAST(b.closing_mrr_usd * 2 AS DECIMAL(18,2)) AS bookings_usd,
             {gm} AS gross_margin_pct,
+            b.month < DATE '2026-10-01' AS cogs_is_complete,
             {ar} AS ar_usd,
             {dso} AS dso_days,
             {leak} AS billing_leakage_usd

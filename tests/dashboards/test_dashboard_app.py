@@ -48,6 +48,7 @@ def test_overview_tiles_for_latest_full_month(warehouse: Path) -> None:
     assert tiles["NRR (trailing 12 m)"].value.endswith("%")
     text = _texts(at)
     assert "October 2026 at a glance" in text
+    assert "Gross margin is provisional" in text  # a vendor has not billed October yet
     assert "20 Nov 2026" in text and "run-0002" in text  # as-of and the published run
     assert at.selectbox(key="bridge_month").value.isoformat() == "2026-10-01"
     # run-0003 failed after run-0002 was published: the reader is told

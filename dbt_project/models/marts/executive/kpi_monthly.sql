@@ -47,7 +47,8 @@ account_costs as (
 costs as (
     select
         coalesce(a.month, u.month) as month,
-        coalesce(a.cogs_usd, 0) + coalesce(u.unallocated_cogs_usd, 0) as cogs_usd
+        coalesce(a.cogs_usd, 0) + coalesce(u.unallocated_cogs_usd, 0) as cogs_usd,
+        coalesce(u.is_complete, true) as cogs_is_complete
     from account_costs as a
     full outer join {{ ref('cogs_reconciliation_monthly') }} as u on a.month = u.month
 ),
@@ -131,6 +132,7 @@ joined as (
         r.grr_t12,
         coalesce(rv.revenue_usd, 0) as revenue_usd,
         coalesce(c.cogs_usd, 0) as cogs_usd,
+        coalesce(c.cogs_is_complete, true) as cogs_is_complete,
         d.closing_usd as deferred_revenue_usd,
         col.billings_usd,
         col.collected_usd,
@@ -186,6 +188,7 @@ select
         case when revenue_usd <> 0 then {{ div_round('revenue_usd - cogs_usd', 'revenue_usd', 6) }} end
         as decimal(18, 6)
     ) as gross_margin_pct,
+    cast(cogs_is_complete as boolean) as cogs_is_complete,
     cast(coalesce(deferred_revenue_usd, 0) as decimal(18, 2)) as deferred_revenue_usd,
     cast(coalesce(billings_usd, 0) as decimal(18, 2)) as billings_usd,
     cast(coalesce(collected_usd, 0) as decimal(18, 2)) as collected_usd,

@@ -3,7 +3,8 @@
 -- total revenue share) and what stayed unallocated because the scope had no positive revenue in the
 -- month (no_family_revenue: a family bill; no_revenue: a bill with neither account nor family).
 -- bills_cogs_usd = allocated_cogs_usd + unallocated_cogs_usd exactly; bill-months without an FX rate
--- are on neither side and counted in missing_fx_bills.
+-- are on neither side and counted in missing_fx_bills. is_complete: every recurring COGS vendor has
+-- billed the month (vendors bill in arrears, so the latest months are provisional until they do).
 with bills as (
     select
         month,
@@ -30,7 +31,7 @@ allocated as (
 )
 
 select
-    cast(b.month as date) as month,
+    cast(v.month as date) as month,
     cast(coalesce(b.bills_cogs_usd, 0) as decimal(18, 2)) as bills_cogs_usd,
     cast(coalesce(a.direct_cogs_usd, 0) as decimal(18, 2)) as direct_cogs_usd,
     cast(coalesce(a.family_share_cogs_usd, 0) as decimal(18, 2)) as family_share_cogs_usd,
@@ -45,6 +46,9 @@ select
         coalesce(a.unallocated_no_family_revenue_usd, 0) + coalesce(a.unallocated_no_revenue_usd, 0)
         as decimal(18, 2)
     ) as unallocated_cogs_usd,
-    cast(b.missing_fx_bills as {{ dbt.type_bigint() }}) as missing_fx_bills
-from bills as b
-left join allocated as a on b.month = a.month
+    cast(coalesce(b.missing_fx_bills, 0) as {{ dbt.type_bigint() }}) as missing_fx_bills,
+    cast(coalesce(v.vendors_not_yet_billed, 0) as {{ dbt.type_bigint() }}) as vendors_not_yet_billed,
+    cast(coalesce(v.vendors_not_yet_billed, 0) = 0 as boolean) as is_complete
+from {{ ref('int_vendor_cost_coverage_checked') }} as v
+left join bills as b on v.month = b.month
+left join allocated as a on v.month = a.month
