@@ -39,7 +39,7 @@ expected as (
     from months as m
     inner join bills as b
         on b.service_period_start < m.month
-        and b.service_period_end > {{ add_days(-100, 'm.month') }}
+            and b.service_period_end > {{ add_days(-100, 'm.month') }}
 ),
 
 covered as (
@@ -49,8 +49,8 @@ covered as (
     from expected as e
     inner join bills as b
         on e.vendor_id = b.vendor_id
-        and b.service_period_start <= {{ month_snapshot_day('e.month') }}
-        and b.service_period_end > {{ month_snapshot_day('e.month') }}
+            and b.service_period_start <= {{ month_snapshot_day('e.month') }}
+            and b.service_period_end > {{ month_snapshot_day('e.month') }}
 )
 
 select
