@@ -40,10 +40,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def streamlit_server(warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
+def streamlit_server(full_warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
     """`streamlit run dashboards/streamlit_app.py` against the fixture; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(warehouse_dir)}
+    env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(full_warehouse_dir)}
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [
