@@ -48,3 +48,15 @@
 {% macro date_key(d) -%}
     cast({{ d }} as {{ dbt.type_string() }})
 {%- endmacro %}
+
+{#- every month from the month of `first_month` (a column of `relation`, already a month start) to the
+    as-of month, as a derived table with column `month` (empty when the relation is empty) -#}
+{% macro month_spine(relation, first_month) -%}
+    (
+        select {{ add_months('spine_n.n', 'spine_bounds.first_month') }} as month
+        from (select min({{ first_month }}) as first_month from {{ relation }}) as spine_bounds
+        cross join {{ integers(10) }} as spine_n
+        where spine_bounds.first_month is not null
+            and spine_n.n <= {{ months_between('spine_bounds.first_month', as_of_date()) }}
+    )
+{%- endmacro %}

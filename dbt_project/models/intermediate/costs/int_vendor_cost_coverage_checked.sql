@@ -20,16 +20,9 @@ with bills as (
         and bill_date <= {{ as_of_date() }}
 ),
 
-first_month as (
-    select min({{ month_start('service_period_start') }}) as month
-    from bills
-),
-
 months as (
-    select {{ add_months('n.n', 'f.month') }} as month
-    from first_month as f
-    cross join {{ integers(10) }} as n
-    where {{ add_months('n.n', 'f.month') }} <= {{ month_start(as_of_date()) }}
+    select s.month
+    from {{ month_spine('bills', month_start('service_period_start')) }} as s
 ),
 
 expected as (

@@ -2,17 +2,9 @@
 -- closing (deferred revenue) = opening + billings − recognized + unbilled_change, where
 -- unbilled_change is the change in unbilled revenue (recognized before billed, usage); with no
 -- unbilled revenue this is the plain opening + billings − recognized = closing.
-with bounds as (
-    select min(month) as first_month
-    from {{ ref('int_deferred_revenue_rolled') }}
-),
-
-months as (
-    select {{ add_months('n.n', 'b.first_month') }} as month
-    from bounds as b
-    cross join {{ integers(10) }} as n
-    where b.first_month is not null
-        and n.n <= {{ months_between('b.first_month', as_of_date()) }}
+with months as (
+    select s.month
+    from {{ month_spine(ref('int_deferred_revenue_rolled'), 'month') }} as s
 ),
 
 filled as (

@@ -3,12 +3,7 @@
 -- approved or rejected; the as-of time in the as-of month), the median cycle_hours of those approved
 -- in M, and the segregation-of-duties breaches approved in M (a breach not approved yet counts in
 -- its submission month).
-with bounds as (
-    select min({{ month_start('submitted_at') }}) as first_month
-    from {{ ref('int_approvals_unioned') }}
-),
-
-kinds as (
+with kinds as (
     select 'contract' as kind
     union all
     select 'purchase_order' as kind
@@ -16,13 +11,10 @@ kinds as (
 
 months as (
     select
-        {{ add_months('i.n', 'b.first_month') }} as month,
+        s.month,
         k.kind
-    from bounds as b
-    cross join {{ integers(10) }} as i
+    from {{ month_spine(ref('int_approvals_unioned'), month_start('submitted_at')) }} as s
     cross join kinds as k
-    where b.first_month is not null
-        and {{ add_months('i.n', 'b.first_month') }} <= {{ month_start(as_of_date()) }}
 ),
 
 month_ends as (

@@ -2,18 +2,9 @@
 -- converted at its close_date (R1: a fact at its own date), split by opportunity_type. Months from
 -- the first booking's month to the as-of month (months without deals kept at 0). A deal without an
 -- FX rate counts in deals_won and deals_missing_fx_rate but not in the _usd sums (never as zero).
-with bounds as (
-    select min(close_month) as first_month
-    from {{ ref('int_bookings_converted') }}
-),
-
-months as (
-    select
-        {{ add_months('i.n', 'b.first_month') }} as month
-    from bounds as b
-    cross join {{ integers(10) }} as i
-    where b.first_month is not null
-        and {{ add_months('i.n', 'b.first_month') }} <= {{ month_start(as_of_date()) }}
+with months as (
+    select s.month
+    from {{ month_spine(ref('int_bookings_converted'), 'close_month') }} as s
 ),
 
 deals as (

@@ -4,18 +4,9 @@
 -- (first_known_date ≤ end), not live by then and not cancelled by then (history inferred from the
 -- latest version, see int_implementations_measured); overdue = in the backlog and
 -- target_go_live_date before M's end.
-with bounds as (
-    select min({{ month_start('first_known_date') }}) as first_month
-    from {{ ref('int_implementations_measured') }}
-),
-
-months as (
-    select
-        {{ add_months('i.n', 'b.first_month') }} as month
-    from bounds as b
-    cross join {{ integers(10) }} as i
-    where b.first_month is not null
-        and {{ add_months('i.n', 'b.first_month') }} <= {{ month_start(as_of_date()) }}
+with months as (
+    select s.month
+    from {{ month_spine(ref('int_implementations_measured'), month_start('first_known_date')) }} as s
 ),
 
 month_ends as (

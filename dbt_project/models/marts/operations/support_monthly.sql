@@ -4,18 +4,9 @@
 -- sla_met_rate = met / (met + missed), tickets still unanswered inside their target excluded
 -- (int_tickets_sla_measured); csat_avg over rated tickets (1–5); tickets_per_account = tickets /
 -- accounts with MRR > 0 at M's end (fct_mrr_monthly), NULL when there are none.
-with bounds as (
-    select min(created_month) as first_month
-    from {{ ref('int_tickets_sla_measured') }}
-),
-
-months as (
-    select
-        {{ add_months('i.n', 'b.first_month') }} as month
-    from bounds as b
-    cross join {{ integers(10) }} as i
-    where b.first_month is not null
-        and {{ add_months('i.n', 'b.first_month') }} <= {{ month_start(as_of_date()) }}
+with months as (
+    select s.month
+    from {{ month_spine(ref('int_tickets_sla_measured'), 'created_month') }} as s
 ),
 
 tickets as (
