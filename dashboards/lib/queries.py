@@ -59,10 +59,8 @@ OPS_MARTS: tuple[str, ...] = (
     "quote_to_cash",
     "kpi_monthly",
 )
-#: Kept for the pages: marts a build may not have yet (a "not built yet" note while absent).
-LATER_MARTS: tuple[str, ...] = OPS_MARTS
 #: Every public mart (v1, then later issues); anything else is refused.
-MARTS: tuple[str, ...] = V1_MARTS + LATER_MARTS
+MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
     "marts": frozenset(MARTS),
     "audit": frozenset({"runs", "load_log", "check_results"}),

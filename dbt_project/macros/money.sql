@@ -46,3 +46,20 @@
 {% macro cent_share(amount, cum, prev_cum, total) -%}
     ({{ div_round(amount ~ ' * ' ~ cum, total, 2) }} - {{ div_round(amount ~ ' * ' ~ prev_cum, total, 2) }})
 {%- endmacro %}
+
+{#- R1/R4 day spread: the rows of `rows` (a CTE with `service_start`, `service_end` exclusive) once per
+    calendar month of service, with total_days (T), month, cum_days (days served by the month's end)
+    and prev_cum_days (days served before the month) — the inputs of cent_share. -#}
+{% macro months_of_service(rows) -%}
+    {%- set month -%}{{ add_months('spread_n.n', month_start('r.service_start')) }}{%- endset -%}
+    {%- set next_month -%}{{ add_months('spread_n.n + 1', month_start('r.service_start')) }}{%- endset -%}
+    select
+        r.*,
+        {{ days_between('r.service_start', 'r.service_end') }} as total_days,
+        {{ month }} as month,
+        {{ days_between('r.service_start', 'case when r.service_end < ' ~ next_month ~ ' then r.service_end else ' ~ next_month ~ ' end') }} as cum_days,
+        {{ days_between('r.service_start', 'case when r.service_start > ' ~ month ~ ' then r.service_start else ' ~ month ~ ' end') }} as prev_cum_days
+    from {{ rows }} as r
+    cross join {{ integers(10) }} as spread_n
+    where spread_n.n <= {{ months_between('r.service_start', add_days(-1, 'r.service_end')) }}
+{%- endmacro %}

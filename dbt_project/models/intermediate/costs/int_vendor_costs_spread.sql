@@ -33,23 +33,8 @@ with bills as (
         and service_period_start <= {{ as_of_date() }}
 ),
 
-months as (
-    select
-        b.*,
-        {{ days_between('b.service_start', 'b.service_end') }} as total_days,
-        {{ add_months('n.n', month_start('b.service_start')) }} as month
-    from bills as b
-    cross join {{ integers(10) }} as n
-    where n.n <= {{ months_between('b.service_start', add_days(-1, 'b.service_end')) }}
-),
-
 cumulated as (
-    select
-        *,
-        {{ days_between('service_start', "case when service_end < " ~ add_months(1, 'month') ~ " then service_end else " ~ add_months(1, 'month') ~ " end") }} as cum_days,
-        {{ days_between('service_start', "case when service_start > month then service_start else month end") }} as prev_cum_days
-    from months
-    where month <= {{ month_start(as_of_date()) }}
+    {{ months_of_service('bills') }}
 ),
 
 cumulated_to_date as (
@@ -61,6 +46,7 @@ cumulated_to_date as (
             else {{ days_between('service_start', add_days(1, as_of_date())) }}
         end as cum_days_to_date
     from cumulated
+    where month <= {{ month_start(as_of_date()) }}
 )
 
 select

@@ -57,22 +57,8 @@ items as (
     where cn.issued_date <= {{ as_of_date() }}
 ),
 
-months as (
-    select
-        i.*,
-        {{ days_between('i.service_start', 'i.service_end') }} as total_days,
-        {{ add_months('n.n', month_start('i.service_start')) }} as month
-    from items as i
-    cross join {{ integers(10) }} as n
-    where n.n <= {{ months_between('i.service_start', add_days(-1, 'i.service_end')) }}
-),
-
 cumulated as (
-    select
-        *,
-        {{ days_between('service_start', "case when service_end < " ~ add_months(1, 'month') ~ " then service_end else " ~ add_months(1, 'month') ~ " end") }} as cum_days,
-        {{ days_between('service_start', "case when service_start > month then service_start else month end") }} as prev_cum_days
-    from months
+    {{ months_of_service('items') }}
 ),
 
 cumulated_to_date as (
