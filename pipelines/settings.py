@@ -41,6 +41,29 @@ class Settings(BaseSettings):
     support_cost_per_minute: Decimal = Field(Decimal("1.50"), description="R7, reporting currency")
     services_cost_per_hour: Decimal = Field(Decimal("95"), description="R7, reporting currency")
     keep_builds: int = Field(3, ge=1, description="how many build files to keep after publishing")
+    keep_failed_builds: bool = Field(
+        False, description="keep a failed build's file for inspection (default: removed)"
+    )
+    snapshot_max_delete_share: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="a snapshot extract that would mark more than this share of its table "
+        "deleted blocks publication unless confirmed",
+    )
+    confirm_deletions: bool = Field(
+        False, description="publish even if a snapshot deletes more than the allowed share"
+    )
+    extract_future_tolerance_days: int = Field(
+        1, ge=0, description="an extract dated later than today + this many days is refused"
+    )
+    fx_max_rate_age_days: int = Field(
+        7, ge=0, description="an FX rate older than this many days on the day needed is a breach"
+    )
+    sql_memory_limit: str = Field("2GB", description="memory cap of a read-only query session")
+    sql_timeout_seconds: float = Field(
+        120, gt=0, description="a read-only query running longer than this is interrupted"
+    )
     dashboard_port: int = Field(8501)
 
     @classmethod

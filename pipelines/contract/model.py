@@ -81,6 +81,17 @@ REASON_CODES: dict[str, str] = {
     "extra_column": "the file has a column the contract does not know (kept aside, reported)",
     "unreadable_file": "the file is not valid UTF-8 CSV or Parquet: the whole file is quarantined",
     "no_fx_rate": "a currency used in money columns has no FX rate on or before the day needed",
+    "stale_fx_rate": "the latest FX rate on or before the day needed is older than allowed",
+    "overpayment": "succeeded payments take an invoice's paid total above the invoice total",
+    "malformed_record": "a row with more or fewer fields than the header, or a line break inside "
+    "a value (an unbalanced quote): the row and every line it swallowed are quarantined",
+    "truncated_record": "the file does not end with a line break: its last row may be cut off",
+    "misplaced_file": "a file that is not at <source>/<table>/<extract_id>.csv|parquet of a "
+    "contract table (unknown or misspelled folder, nested folder, hidden file)",
+    "bad_extract_id": "a file name that is not an extract id (YYYY-MM-DD or YYYY-MM-DDTHHMMSSZ)",
+    "future_extract": "an extract dated after today (plus the allowed tolerance)",
+    "outside_landing": "a symbolic link that points outside the landing folder",
+    "duplicate_extract": "two files (CSV and Parquet) for the same table and extract id",
 }
 
 #: Reason codes that reject a row during load (the rest are reported after load, row kept).
@@ -98,8 +109,17 @@ ROW_REJECT_REASONS: frozenset[str] = frozenset(
 )
 #: Whole-file rejections.
 FILE_REJECT_REASONS: frozenset[str] = frozenset({"missing_column", "unreadable_file"})
+#: Files refused before reading, by name or place; re-evaluated on every build (a future extract
+#: becomes loadable when its day comes), so they never enter audit.load_log.
+LANDING_REJECT_REASONS: frozenset[str] = frozenset(
+    {"misplaced_file", "bad_extract_id", "future_extract", "outside_landing", "duplicate_extract"}
+)
+#: Rows refused by the record reader before validation (they cannot be split into fields).
+RECORD_REJECT_REASONS: frozenset[str] = frozenset({"malformed_record", "truncated_record"})
 #: Reported after load; the row stays loaded (referential rules are checked across extracts).
-REPORT_ONLY_REASONS: frozenset[str] = frozenset({"unknown_reference", "extra_column", "no_fx_rate"})
+REPORT_ONLY_REASONS: frozenset[str] = frozenset(
+    {"unknown_reference", "extra_column", "no_fx_rate", "stale_fx_rate", "overpayment"}
+)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,11 @@ class WarehouseResource(dg.ConfigurableResource):
     # money rates travel as decimal strings (Dagster config has no Decimal; never a float)
     support_cost_per_minute: str = "1.50"
     services_cost_per_hour: str = "95"
+    snapshot_max_delete_share: float = 0.05
+    confirm_deletions: bool = False
+    extract_future_tolerance_days: int = 1
+    fx_max_rate_age_days: int = 7
+    keep_failed_builds: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "WarehouseResource":
@@ -37,6 +42,11 @@ class WarehouseResource(dg.ConfigurableResource):
             reporting_currency=s.reporting_currency,
             support_cost_per_minute=str(s.support_cost_per_minute),
             services_cost_per_hour=str(s.services_cost_per_hour),
+            snapshot_max_delete_share=s.snapshot_max_delete_share,
+            confirm_deletions=s.confirm_deletions,
+            extract_future_tolerance_days=s.extract_future_tolerance_days,
+            fx_max_rate_age_days=s.fx_max_rate_age_days,
+            keep_failed_builds=s.keep_failed_builds,
         )
 
     def settings(self) -> Settings:
@@ -47,6 +57,11 @@ class WarehouseResource(dg.ConfigurableResource):
             reporting_currency=self.reporting_currency,
             support_cost_per_minute=Decimal(self.support_cost_per_minute),
             services_cost_per_hour=Decimal(self.services_cost_per_hour),
+            snapshot_max_delete_share=self.snapshot_max_delete_share,
+            confirm_deletions=self.confirm_deletions,
+            extract_future_tolerance_days=self.extract_future_tolerance_days,
+            fx_max_rate_age_days=self.fx_max_rate_age_days,
+            keep_failed_builds=self.keep_failed_builds,
         )
 
     def build_path(self, run_id: str) -> Path:

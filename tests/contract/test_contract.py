@@ -2,7 +2,13 @@
 
 from pipelines.contract import REASON_CODES, SOURCES, TABLES, ColumnType, LoadMode, table
 from pipelines.contract.docs import DOC_PATH, render
-from pipelines.contract.model import FILE_REJECT_REASONS, REPORT_ONLY_REASONS, ROW_REJECT_REASONS
+from pipelines.contract.model import (
+    FILE_REJECT_REASONS,
+    LANDING_REJECT_REASONS,
+    RECORD_REJECT_REASONS,
+    REPORT_ONLY_REASONS,
+    ROW_REJECT_REASONS,
+)
 
 
 def test_seventeen_tables_over_five_sources():
@@ -31,7 +37,13 @@ def test_keys_versions_and_references_name_real_columns():
 
 
 def test_reason_code_sets_partition_the_vocabulary():
-    sets = (ROW_REJECT_REASONS, FILE_REJECT_REASONS, REPORT_ONLY_REASONS)
+    sets = (
+        ROW_REJECT_REASONS,
+        RECORD_REJECT_REASONS,
+        FILE_REJECT_REASONS,
+        LANDING_REJECT_REASONS,
+        REPORT_ONLY_REASONS,
+    )
     assert set().union(*sets) == set(REASON_CODES)
     assert sum(len(s) for s in sets) == len(REASON_CODES)
 
