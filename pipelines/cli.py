@@ -159,7 +159,8 @@ def generate(
         "Examples:\n\n"
         "  subops build                          # incremental: only new extract files\n\n"
         "  subops build --full-refresh           # rebuild from every landing file\n\n"
-        "  subops build --landing /srv/extracts --as-of 2026-10-31"
+        "  subops build --landing /srv/extracts --as-of 2026-10-31\n\n"
+        "  subops build --confirm-deletions      # accept a snapshot that deletes many rows"
     )
 )
 def build(
@@ -172,11 +173,20 @@ def build(
         dt.datetime | None,
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: latest extract)."),
     ] = None,
+    confirm_deletions: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-deletions",
+            help="Publish even if a new snapshot deletes more than the allowed share of its table.",
+        ),
+    ] = False,
 ) -> None:
     """Load new extracts, build and test the warehouse; publish only if every check passes."""
     from pipelines.warehouse.build import run_build
 
     settings = _settings(landing, warehouse_dir)
+    if confirm_deletions:
+        settings = settings.model_copy(update={"confirm_deletions": True})
     os.environ.update(_dagster_env())
     columns = (
         SpinnerColumn(),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -397,6 +399,56 @@ def _special_files(
     p = out / t.source / t.name / f"{ext}.{fmt}"
     p.write_bytes(b"ticket_id,account_id\n\xff\xfe\x00garbage\x9c\x80\n")
     corrupt.whole_file(t.qualified_name, p.relative_to(out).as_posix(), "", "unreadable_file")
+    _record_and_landing_faults(out, end, by_name, keep, corrupt, counts)
+
+
+def _record_and_landing_faults(
+    out: Path,
+    end: dt.date,
+    by_name: dict[str, Table],
+    keep: dict[str, list[tuple]],
+    corrupt: Corruptor,
+    counts: dict[str, int],
+) -> None:
+    """Lines a parser could mis-split (a surplus field, an unclosed quote, a last line cut off
+    without its line break) in an extra CSV extract of copies of good payments, and files the
+    landing folder must refuse: hidden, badly named, dated in 2099, two files for one extract,
+    a link leaving the folder. Nothing here is loaded, so the company's numbers are unchanged."""
+    t = by_name["billing.payments"]
+    rows = keep.get(t.qualified_name, [])[:3]
+    if len(rows) == 3:
+        rel = f"{t.source}/{t.name}/{end.isoformat()}T130000Z.csv"
+        cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(t.column_names)
+        w.writerow([*cells[0], "surplus"])  # one field too many
+        buf.write(",".join(['"' + cells[1][0], *cells[1][1:]]) + "\n")  # quote never closed
+        last = ",".join(cells[2])
+        buf.write(last[: len(last) - 2])  # cut two characters short, no final line break
+        (out / rel).write_text(buf.getvalue(), encoding="utf-8")
+        counts[t.qualified_name] += 3
+        for i, reason in enumerate(("malformed_record", "malformed_record", "truncated_record")):
+            corrupt.manifest.append((t.source, t.name, rel, str(i + 1), "", reason))
+    payments = out / t.source / t.name
+    refused = {
+        "crm/.DS_Store": ("", "misplaced_file"),
+        f"{t.source}/{t.name}/latest.csv": (t.qualified_name, "bad_extract_id"),
+        f"{t.source}/{t.name}/2099-01-01.csv": (t.qualified_name, "future_extract"),
+    }
+    for rel in refused:
+        (out / rel).write_text(",".join(t.column_names) + "\n", encoding="utf-8")
+    fx = by_name["reference.fx_rates"]
+    for suffix in ("csv", "parquet"):
+        rel = f"{fx.source}/{fx.name}/{end.isoformat()}T140000Z.{suffix}"
+        (out / rel).write_text("rate_date,currency,units_per_usd\n", encoding="utf-8")
+        refused[rel] = (fx.qualified_name, "duplicate_extract")
+    link = payments / f"{end.isoformat()}T150000Z.csv"
+    link.symlink_to(os.path.relpath(out.parent / f"{out.name}.truth" / "bad_rows.csv", payments))
+    refused[link.relative_to(out).as_posix()] = (t.qualified_name, "outside_landing")
+    for rel, (qname, reason) in refused.items():
+        src, name = qname.split(".") if qname else ("", "")
+        corrupt.manifest.append((src, name, rel, "", "", reason))
 
 
 def _write_truth(truth: Path, corrupt: Corruptor | None, exceptions: list[tuple]) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from pipelines.contract import ColumnType, Table
+from pipelines.ingest.load import SnapshotChange
 from pipelines.ingest.sql import Params, ident, raw_table_ref
 
 
@@ -93,3 +94,39 @@ def reconciliation_check(con: duckdb.DuckDBPyConnection, t: Table, run_id: str) 
         else f"row counts do not reconcile: {meta} (raw rows vs ever loaded {loaded_total})"
     )
     return CheckOutcome("reconciliation", passed, desc, meta)
+
+
+def snapshot_check(
+    t: Table, change: SnapshotChange | None, max_share: float, *, confirmed: bool
+) -> CheckOutcome:
+    """A new snapshot that would mark more than `max_share` of the previous extract's keys
+    deleted blocks publication (a header-only, half-written or wrong file looks exactly like
+    this), unless the operator confirmed the deletions."""
+    if change is None:
+        return CheckOutcome("snapshot_deletions", True, "no new latest snapshot in this build")
+    meta: dict[str, int | str | float] = {
+        "file": change.file,
+        "previous_file": change.previous_file or "",
+        "previous_keys": change.previous_keys,
+        "deleted": change.deleted,
+        "share": round(change.share, 4),
+    }
+    what = (
+        f"{change.file} would mark {change.deleted} of {change.previous_keys} "
+        f"{t.qualified_name} rows deleted ({change.share:.1%}) compared with "
+        f"{change.previous_file}"
+    )
+    if change.share <= max_share:
+        return CheckOutcome("snapshot_deletions", True, f"{what}; within {max_share:.0%}", meta)
+    if confirmed:
+        return CheckOutcome(
+            "snapshot_deletions", True, f"{what}; above {max_share:.0%} but confirmed", meta
+        )
+    return CheckOutcome(
+        "snapshot_deletions",
+        False,
+        f"{what}, above the {max_share:.0%} allowed: if the file is incomplete, replace it with "
+        "a full export; if the deletions are real, rebuild with `subops build "
+        "--confirm-deletions` (or SUBOPS_CONFIRM_DELETIONS=true)",
+        meta,
+    )

@@ -9,6 +9,7 @@ skipped, so loading an extract twice changes nothing.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
 import json
 from collections import Counter
@@ -20,13 +21,15 @@ import polars as pl
 
 from pipelines.contract import LoadMode, Table
 from pipelines.contract.model import LINEAGE_COLUMNS
-from pipelines.ingest.landing import READABLE_FORMATS, LandingFile
+from pipelines.ingest.landing import LandingFile
+from pipelines.ingest.records import FileRejectedError, RecordReject, read_records
 from pipelines.ingest.sql import Params, ident, raw_table_ref
 from pipelines.ingest.validate import describe, failures_sql, typed_expr
 
 SRC = "__ingest_src"
 BAD = "__ingest_bad"
 NEW = "__ingest_new"
+PREV = "__ingest_prev_keys"
 
 
 @dataclass
@@ -44,6 +47,21 @@ class FileResult:
     status: str  # loaded | loaded_with_rejects | rejected
     reasons: Counter[str] = field(default_factory=Counter)
     extra_columns: tuple[str, ...] = ()
+    rows_superseded: int = 0  # loaded, but a newer version of the key was already kept
+
+
+@dataclass(frozen=True)
+class SnapshotChange:
+    """A snapshot table's latest extract changed: how many keys of the previous one it drops."""
+
+    file: str
+    previous_file: str | None
+    previous_keys: int
+    deleted: int
+
+    @property
+    def share(self) -> float:
+        return self.deleted / self.previous_keys if self.previous_keys else 0.0
 
 
 @dataclass
@@ -51,6 +69,9 @@ class TableResult:
     table: str
     files: list[FileResult] = field(default_factory=list)
     skipped: int = 0  # files already loaded (same path and sha256)
+    reloaded_because: list[str] = field(default_factory=list)  # re-delivered files
+    missing: list[str] = field(default_factory=list)  # loaded before, no longer in the folder
+    snapshot: SnapshotChange | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -60,55 +81,16 @@ class TableResult:
     def rows_quarantined(self) -> int:
         return sum(f.rows_quarantined for f in self.files)
 
-
-class FileRejectedError(Exception):
-    def __init__(self, code: str, reason: str, rows_read: int) -> None:
-        super().__init__(reason)
-        self.code, self.reason, self.rows_read = code, reason, rows_read
-
-
-def _count_csv_rows(lf: LandingFile) -> int:
-    """Data rows of a file we could not parse, where countable (lines minus the header)."""
-    try:
-        data = lf.path.read_bytes()
-    except OSError:
-        return 0
-    lines = data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
-    return max(lines - 1, 0)
-
-
-def read_extract(lf: LandingFile) -> pl.DataFrame:
-    """Read a file as text columns, empty field = NULL; raise FileRejectedError if unreadable."""
-    if lf.fmt not in READABLE_FORMATS:
-        raise FileRejectedError(
-            "unreadable_file",
-            f"{lf.rel}: '.{lf.fmt}' is neither CSV nor Parquet; export the table as UTF-8 CSV "
-            "or Parquet.",
-            _count_csv_rows(lf),
-        )
-    try:
-        if lf.fmt == "csv":
-            df = pl.read_csv(lf.path, infer_schema=False, encoding="utf8", raise_if_empty=False)
-        else:
-            df = pl.read_parquet(lf.path)
-            df = df.with_columns(pl.all().cast(pl.String))
-    except Exception as exc:  # polars raises several types for corrupt input
-        rows = _count_csv_rows(lf) if lf.fmt == "csv" else 0
-        raise FileRejectedError(
-            "unreadable_file",
-            f"{lf.rel}: the file cannot be read as {lf.fmt.upper()} "
-            f"({str(exc).splitlines()[0][:160]}); re-export it as UTF-8 {lf.fmt.upper()} with "
-            "a header row.",
-            rows,
-        ) from exc
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    return df.with_columns(pl.col(c).replace("", None) for c in df.columns)
+    @property
+    def rows_superseded(self) -> int:
+        return sum(f.rows_superseded for f in self.files)
 
 
 def _normalise(lf: LandingFile, df: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
     """Contract columns (missing optional ones as NULL) + lineage; extras folded into JSON."""
     t = lf.table
-    missing = [c for c in t.required_columns if c not in df.columns]
+    cols_in = [c for c in df.columns if c != "__row"]
+    missing = [c for c in t.required_columns if c not in cols_in]
     if missing:
         raise FileRejectedError(
             "missing_column",
@@ -116,32 +98,53 @@ def _normalise(lf: LandingFile, df: pl.DataFrame) -> tuple[pl.DataFrame, tuple[s
             f"whole file was set aside — re-export {t.qualified_name} with every contract column.",
             df.height,
         )
-    extras = tuple(c for c in df.columns if c not in t.column_names)
+    extras = tuple(c for c in cols_in if c not in t.column_names)
     extra_expr = (
         pl.struct([pl.col(c) for c in extras]).struct.json_encode()
         if extras
         else pl.lit(None, dtype=pl.String)
     )
     cols = [
-        pl.col(c) if c in df.columns else pl.lit(None, dtype=pl.String).alias(c)
+        pl.col(c) if c in cols_in else pl.lit(None, dtype=pl.String).alias(c)
         for c in t.column_names
     ]
     out = df.select(
         *cols,
         pl.lit(lf.rel).alias("__file"),
         pl.lit(lf.extract_id).alias("__extract_id"),
-        pl.int_range(1, df.height + 1, dtype=pl.Int64).alias("__row"),
+        pl.col("__row"),
         extra_expr.alias("__extra"),
     )
     return out, extras
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, t: Table) -> set[tuple[str, str]]:
+def _live_log(con: duckdb.DuckDBPyConnection, t: Table) -> dict[str, tuple[str, str, str]]:
+    """Files of `t` in audit.load_log that still count: {file: (sha256, extract_id, status)}."""
     rows = con.execute(
-        'SELECT file, sha256 FROM audit.load_log WHERE source = $s AND "table" = $t',
+        """SELECT file, sha256, extract_id, status FROM audit.load_log
+           WHERE source = $s AND "table" = $t AND status <> 'superseded'
+           ORDER BY loaded_at""",
         {"s": t.source, "t": t.name},
     ).fetchall()
-    return {(r[0], r[1]) for r in rows}
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def _reset_table(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """Forget every load of `t` (kept in audit.load_log as 'superseded'): it is reloaded whole."""
+    p = {"s": t.source, "t": t.name}
+    con.execute(
+        """UPDATE audit.load_log SET status = 'superseded'
+           WHERE source = $s AND "table" = $t AND status <> 'superseded'""",
+        p,
+    )
+    con.execute('DELETE FROM quarantine.rows WHERE source = $s AND "table" = $t', p)
+    con.execute(
+        'DELETE FROM quarantine.files WHERE source = $s AND "table" = $t AND reason_code IN '
+        "('missing_column', 'unreadable_file')",
+        p,
+    )
+    con.execute('DELETE FROM audit.schema_drift WHERE source = $s AND "table" = $t', p)
+    con.execute(f"DELETE FROM {raw_table_ref(t.raw_table)}")
 
 
 def load_table(
@@ -151,57 +154,75 @@ def load_table(
     run_id: str,
     loaded_at: dt.datetime | None = None,
 ) -> TableResult:
-    """Load the files of `t` not yet in audit.load_log; one transaction for the whole table."""
+    """Load the files of `t` not yet loaded; one transaction for the whole table.
+
+    The result only depends on the set of files, never on the order they arrived in: winners by
+    extract id (and version), snapshot deletions from the latest extract. A file re-delivered
+    under a known name with other content supersedes the old delivery: the table is reloaded
+    from all its files, exactly as a full rebuild would load it.
+    """
     loaded_at = loaded_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    files = list(files)
     result = TableResult(t.qualified_name)
-    done = _already_loaded(con, t)
+    live = _live_log(con, t)
+    shas = {lf.rel: lf.sha256() for lf in files}
+    result.reloaded_because = sorted(
+        r for r, sha in shas.items() if r in live and live[r][0] != sha
+    )
+    result.missing = sorted(set(live) - set(shas))
+    if result.reloaded_because:
+        todo = files
+    else:
+        todo = [lf for lf in files if lf.rel not in live]
+        result.skipped = len(files) - len(todo)
+    if not todo:
+        return result
+
     frames: list[pl.DataFrame] = []
     originals: dict[str, pl.DataFrame] = {}
     pending: list[tuple[LandingFile, str]] = []
     rejected: list[tuple[LandingFile, str, FileRejectedError]] = []
+    record_rejects: dict[str, tuple[list[str], list[RecordReject]]] = {}
     drift: list[dict[str, object]] = []
-    for lf in files:
-        sha = lf.sha256()
-        if (lf.rel, sha) in done:
-            result.skipped += 1
-            continue
+    for lf in todo:
+        sha = shas[lf.rel]
         try:
-            df = read_extract(lf)
-            norm, extras = _normalise(lf, df)
+            recs = read_records(lf)
+            norm, extras = _normalise(lf, recs.frame)
         except FileRejectedError as rej:
             rejected.append((lf, sha, rej))
             continue
-        originals[lf.rel] = df
+        originals[lf.rel] = recs.frame
         frames.append(norm)
         pending.append((lf, sha))
+        if recs.rejects:
+            header = [c for c in recs.frame.columns if c != "__row"]
+            record_rejects[lf.rel] = (header, recs.rejects)
         drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
-        result.files.append(
-            FileResult(
-                lf.rel,
-                t.source,
-                t.name,
-                lf.extract_id,
-                sha,
-                df.height,
-                0,
-                0,
-                "",
-                extra_columns=extras,
-            )
-        )
-    if not pending and not rejected:
-        return result
+        fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, recs.rows_read, 0, 0, "")
+        fr.extra_columns = extras
+        for rr in recs.rejects:
+            fr.rows_quarantined += 1
+            fr.reasons[rr.code] += 1
+        result.files.append(fr)
 
     con.execute("BEGIN TRANSACTION")
     try:
+        if result.reloaded_because:
+            _reset_table(con, t)
         bad_rows = _load_frames(con, t, frames, originals, pending, run_id, loaded_at)
+        _quarantine_records(con, t, record_rejects, pending, run_id, loaded_at)
         by_file = {f.file: f for f in result.files}
         for (file, _row), (code, _) in bad_rows.items():
             by_file[file].rows_quarantined += 1
             by_file[file].reasons[code] += 1
+        kept = _rows_kept(con, t, [lf.rel for lf, _ in pending])
         for f in result.files:
             f.rows_loaded = f.rows_read - f.rows_quarantined
+            f.rows_superseded = max(f.rows_loaded - kept.get(f.file, 0), 0)
             f.status = "loaded_with_rejects" if f.rows_quarantined else "loaded"
+        if t.load_mode is LoadMode.SNAPSHOT:
+            result.snapshot = _apply_snapshot(con, t, pending, live)
         for lf, sha, rej in rejected:
             result.files.append(
                 FileResult(
@@ -227,8 +248,60 @@ def load_table(
             with contextlib.suppress(Exception):
                 con.unregister(name)
         con.execute(f"DROP TABLE IF EXISTS {NEW}")
+        con.execute(f"DROP TABLE IF EXISTS {PREV}")
     result.files.sort(key=lambda f: (f.extract_id, f.file))
     return result
+
+
+def _rows_kept(con: duckdb.DuckDBPyConnection, t: Table, files: list[str]) -> dict[str, int]:
+    """Rows of each file that raw holds after the merge (the rest lost to newer versions)."""
+    if not files:
+        return {}
+    rows = con.execute(
+        f"SELECT _file, count(*) FROM {raw_table_ref(t.raw_table)} "
+        "WHERE list_contains($files, _file) GROUP BY _file",
+        {"files": files},
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _quarantine_records(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    record_rejects: dict[str, tuple[list[str], list[RecordReject]]],
+    pending: list[tuple[LandingFile, str]],
+    run_id: str,
+    loaded_at: dt.datetime,
+) -> None:
+    """Lines that could not be split into fields: quarantined with their text (and, where the
+    line still splits, its fields by header name, so the key stays visible)."""
+    extract_of = {lf.rel: lf.extract_id for lf, _ in pending}
+    qrows = []
+    for file, (header, rejects) in record_rejects.items():
+        for rr in rejects:
+            try:
+                fields = next(csv.reader([rr.text]))
+            except csv.Error:
+                fields = []
+            record = {"_line": rr.text, **dict(zip(header, fields, strict=False))}
+            qrows.append(
+                {
+                    "source": t.source,
+                    "table": t.name,
+                    "file": file,
+                    "row_number": rr.row,
+                    "column": None,
+                    "reason_code": rr.code,
+                    "reason": rr.reason,
+                    "raw_record": json.dumps(record, ensure_ascii=False),
+                    "run_id": run_id,
+                    "extract_id": extract_of[file],
+                    "quarantined_at": loaded_at,
+                }
+            )
+    if qrows:
+        schema = {"column": pl.String}
+        _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows, schema_overrides=schema))
 
 
 def _load_frames(
@@ -251,11 +324,16 @@ def _load_frames(
     bad: dict[tuple[str, int], tuple[str, str]] = {}
     qrows: list[dict[str, object]] = []
     extract_of = {lf.rel: lf.extract_id for lf, _ in pending}
+    row_index = {
+        f: dict(zip(df["__row"].to_list(), range(df.height), strict=True))
+        for f, df in originals.items()
+    }
     for file, row, codes, is_dup, first_row in fails:
         problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
         if not problems and is_dup:
             problems = [("+".join(t.key), "duplicate_key")]  # compound keys: a+b
-        original = originals[file].row(row - 1, named=True)
+        original = originals[file].row(row_index[file][row], named=True)
+        original.pop("__row", None)
         column, code = problems[0]
         value = (
             "+".join(str(original.get(k)) for k in t.key)
@@ -288,7 +366,7 @@ def _load_frames(
         schema={"file": pl.String, "row": pl.Int64},
     )
     con.register(BAD, bad_df)
-    _merge(con, t, loaded_at, pending)
+    _merge(con, t, loaded_at)
     return bad
 
 
@@ -300,20 +378,16 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame)
     con.unregister("__ingest_insert")
 
 
-def _merge(
-    con: duckdb.DuckDBPyConnection,
-    t: Table,
-    loaded_at: dt.datetime,
-    pending: list[tuple[LandingFile, str]],
-) -> None:
-    """Merge the valid rows into raw: one row per key, the winner by the table's load mode."""
+def _merge(con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime) -> None:
+    """Merge the valid rows into raw: one row per key, the winner by the table's load mode
+    (greatest version, then latest extract id, then file name) — whatever the arrival order."""
     p = Params()
     raw = raw_table_ref(t.raw_table)
     typed = ", ".join(f"{typed_expr(c, p)} AS {ident(c.name)}" for c in t.columns)
     keys = ", ".join(ident(k) for k in t.key)
     order = "_extract_id DESC, _file DESC"
     if t.load_mode is LoadMode.APPEND and t.version:
-        order = f"{ident(t.version)} DESC, {order}"
+        order = f"{ident(t.version)} DESC NULLS LAST, {order}"
     con.execute(
         f"""CREATE TEMP TABLE {NEW} AS
             SELECT {typed}, __file AS _file, __extract_id AS _extract_id, __row AS _row_number,
@@ -324,12 +398,16 @@ def _merge(
             QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1""",
         p.values,
     )
+    if t.load_mode is LoadMode.SNAPSHOT:
+        # keys not deleted before this load (the previous snapshot's keys), for the guard
+        con.execute(f"CREATE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted")
     join = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
-    wins = "n._extract_id >= r._extract_id"
+    wins = (
+        "(n._extract_id > r._extract_id OR (n._extract_id = r._extract_id AND n._file >= r._file))"
+    )
     if t.load_mode is LoadMode.APPEND and t.version:
         v = ident(t.version)
         wins = f"(n.{v} > r.{v} OR (n.{v} = r.{v} AND {wins}))"
-    latest_before = con.execute(f"SELECT max(_extract_id) FROM {raw}").fetchall()[0][0]
     con.execute(
         f"DELETE FROM {raw} AS r WHERE EXISTS (SELECT 1 FROM {NEW} n WHERE {join} AND {wins})"
     )
@@ -339,24 +417,61 @@ def _merge(
         f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM {NEW} n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {join})"
     )
-    if t.load_mode is LoadMode.SNAPSHOT:
-        latest = max(lf.extract_id for lf, _ in pending)
-        if latest_before is None or latest >= latest_before:
-            _mark_deleted(con, t, next(lf.rel for lf, _ in pending if lf.extract_id == latest))
 
 
-def _mark_deleted(con: duckdb.DuckDBPyConnection, t: Table, latest_file: str) -> None:
-    """Snapshot: flag keys absent from the latest extract (rejected rows still count as present)."""
+def _apply_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    t: Table,
+    pending: list[tuple[LandingFile, str]],
+    live: dict[str, tuple[str, str, str]],
+) -> SnapshotChange | None:
+    """Snapshot: a key is deleted iff the latest loaded extract (by extract id) lacks it; its
+    rejected rows still count as present. Recomputed from the files on every load, so a late,
+    older extract cannot resurrect a key. Returns the change when the latest extract is new."""
+    loaded = {rel: ext for rel, (_sha, ext, status) in live.items() if status != "rejected"}
+    loaded.update({lf.rel: lf.extract_id for lf, _ in pending})
+    if not loaded:
+        return None
+    latest = max(loaded, key=lambda r: (loaded[r], r))
     p = Params()
     raw = raw_table_ref(t.raw_table)
-    key_exprs = ", ".join(f"{typed_expr(t.column(k), p)} AS {ident(k)}" for k in t.key)
-    join = " AND ".join(f"k.{ident(k)} = r.{ident(k)}" for k in t.key)
+    keys = [ident(k) for k in t.key]
+    present_q = " AND ".join(
+        f"json_extract_string(q.raw_record, {p('$.' + k)}) = CAST(r.{ident(k)} AS VARCHAR)"
+        for k in t.key
+    )
     con.execute(
-        f"""UPDATE {raw} AS r SET _is_deleted = NOT EXISTS (
-                SELECT 1 FROM (SELECT {key_exprs} FROM {SRC} WHERE __file = {p(latest_file)}) k
-                WHERE {join})""",
+        f"""UPDATE {raw} AS r SET _is_deleted = NOT (
+                r._file = {p(latest)}
+                OR EXISTS (SELECT 1 FROM quarantine.rows q
+                           WHERE q.source = {p(t.source)} AND q."table" = {p(t.name)}
+                             AND q.file = {p(latest)} AND {present_q}))""",
         p.values,
     )
+    new_files = {lf.rel for lf, _ in pending}
+    if latest not in new_files:
+        return None
+    before = [r for r in loaded if (loaded[r], r) < (loaded[latest], latest)]
+    previous = max(before, key=lambda r: (loaded[r], r)) if before else None
+    if previous is None:
+        return None
+    join = " AND ".join(f"k.{c} = r.{c}" for c in keys)
+    if previous in new_files:
+        p2 = Params()
+        key_exprs = ", ".join(f"{typed_expr(t.column(k), p2)} AS {ident(k)}" for k in t.key)
+        prev_keys = (
+            f"(SELECT DISTINCT {key_exprs} FROM {SRC} WHERE __file = {p2(previous)}"
+            f" AND {' AND '.join(f'{ident(k)} IS NOT NULL' for k in t.key)})"
+        )
+        params = p2.values
+    else:
+        prev_keys, params = PREV, {}
+    n_prev, n_deleted = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE r._is_deleted)
+            FROM {prev_keys} k LEFT JOIN {raw} r ON {join}""",
+        params,
+    ).fetchall()[0]
+    return SnapshotChange(latest, previous, int(n_prev), int(n_deleted))
 
 
 def _write_bookkeeping(
@@ -382,6 +497,7 @@ def _write_bookkeeping(
                 "rows_quarantined": f.rows_quarantined,
                 "loaded_at": loaded_at,
                 "status": f.status,
+                "rows_superseded": f.rows_superseded,
             }
             for f in result.files
         ]

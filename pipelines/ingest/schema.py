@@ -16,7 +16,9 @@ BOOKKEEPING_DDL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS audit.load_log (
         run_id VARCHAR, source VARCHAR, "table" VARCHAR, file VARCHAR, sha256 VARCHAR,
         extract_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
-        loaded_at TIMESTAMP, status VARCHAR)""",
+        loaded_at TIMESTAMP, status VARCHAR, rows_superseded BIGINT)""",
+    # warehouses published before rows_superseded existed
+    "ALTER TABLE audit.load_log ADD COLUMN IF NOT EXISTS rows_superseded BIGINT",
     """CREATE TABLE IF NOT EXISTS quarantine.rows (
         source VARCHAR, "table" VARCHAR, file VARCHAR, row_number BIGINT, "column" VARCHAR,
         reason_code VARCHAR, reason VARCHAR, raw_record VARCHAR, run_id VARCHAR,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.landing import LandingFile, all_files, latest_extract_date
+from pipelines.contract.model import LANDING_REJECT_REASONS
+from pipelines.ingest.landing import LandingFile, LandingScan, horizon, scan_landing
 from pipelines.settings import Settings
 from pipelines.warehouse.publish import find_build, record_run, writer_lock
 from pipelines.warehouse.readonly import connect_readonly
@@ -38,6 +39,8 @@ class BuildResult:
     rows_quarantined: int = 0
     top_quarantine_reasons: list[tuple[str, int]] = field(default_factory=list)
     reference_breaches: int = 0
+    rows_superseded: int = 0  # valid rows that lost to a newer version of their key
+    refused_files: list[str] = field(default_factory=list)  # landing refusals, one reason each
     checks_passed: int = 0
     checks_failed: int = 0
     failed_checks: list[str] = field(default_factory=list)
@@ -64,6 +67,16 @@ class BuildResult:
                 "  top quarantine reasons: "
                 + ", ".join(f"{code} {n}" for code, n in self.top_quarantine_reasons)
             )
+        if self.rows_superseded:
+            lines.append(
+                f"  rows superseded by newer versions of their key: {self.rows_superseded:,}"
+            )
+        if self.refused_files:
+            lines.append(
+                f"  files refused under the landing folder: {len(self.refused_files)} "
+                "(see quarantine.files)"
+            )
+            lines += [f"    {r}" for r in self.refused_files[:10]]
         lines.append(f"  reference breaches reported: {self.reference_breaches}")
         lines.append(f"  checks passed: {self.checks_passed}   failed: {self.checks_failed}")
         if self.failed_checks:
@@ -76,22 +89,53 @@ class BuildResult:
         return lines
 
 
-def pending_files(settings: Settings) -> list[tuple[LandingFile, str]]:
-    """Landing files (with sha256) the published warehouse has not loaded yet."""
-    files = all_files(settings.landing_dir)
+def _scan(settings: Settings, as_of: dt.date | None = None) -> LandingScan:
+    """The landing folder as a build sees it (extracts dated after the horizon are refused)."""
+    tolerance = settings.extract_future_tolerance_days
+    today = horizon(dt.datetime.now(dt.UTC).date(), as_of, tolerance)
+    return scan_landing(settings.landing_dir, today=today, tolerance_days=tolerance)
+
+
+def pending_files(
+    settings: Settings, scan: LandingScan | None = None
+) -> list[tuple[LandingFile, str]]:
+    """Accepted landing files (with sha256) the published warehouse has not loaded as they are."""
+    scan = scan or _scan(settings)
     done: set[tuple[str, str]] = set()
     if settings.current_warehouse.exists():
         with (
             contextlib.closing(connect_readonly(settings.current_warehouse)) as con,
             contextlib.suppress(duckdb.Error),
         ):
-            done = set(con.execute("SELECT file, sha256 FROM audit.load_log").fetchall())
+            done = set(
+                con.execute(
+                    "SELECT file, sha256 FROM audit.load_log WHERE status <> 'superseded'"
+                ).fetchall()
+            )
     out = []
-    for f in files:
+    for f in scan.files:
         sha = f.sha256()
         if (f.rel, sha) not in done:
             out.append((f, sha))
     return out
+
+
+def refusals_changed(settings: Settings, scan: LandingScan) -> bool:
+    """Whether the files refused under the landing folder differ from those the published
+    warehouse reports (a new misplaced file needs a build that records it)."""
+    known: set[tuple[str, str]] = set()
+    with (
+        contextlib.closing(connect_readonly(settings.current_warehouse)) as con,
+        contextlib.suppress(duckdb.Error),
+    ):
+        known = set(
+            con.execute(
+                "SELECT file, reason_code FROM quarantine.files "
+                "WHERE list_contains($codes, reason_code)",
+                {"codes": sorted(LANDING_REJECT_REASONS)},
+            ).fetchall()
+        )
+    return known != {(r.rel, r.code) for r in scan.refused}
 
 
 def _published_as_of(settings: Settings) -> dt.date | None:
@@ -145,20 +189,31 @@ def run_build(
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
-    as_of = as_of or settings.as_of_date or latest_extract_date(settings.landing_dir)
+    scan = _scan(settings, as_of or settings.as_of_date)
+    as_of = as_of or settings.as_of_date or scan.latest_extract_date()
     as_of = as_of or dt.datetime.now(dt.UTC).date()
     with writer_lock(settings):
         if not full_refresh and settings.current_warehouse.exists():
             say("Looking for new extract files …")
-            pending = pending_files(settings)
-            if not pending and _published_as_of(settings) == as_of:
+            pending = pending_files(settings, scan)
+            if (
+                not pending
+                and not refusals_changed(settings, scan)
+                and _published_as_of(settings) == as_of
+            ):
+                refused = (
+                    f"; {len(scan.refused)} file(s) under the landing folder are still refused "
+                    "(see quarantine.files)"
+                    if scan.refused
+                    else ""
+                )
                 return BuildResult(
                     published=False,
                     up_to_date=True,
                     as_of_date=as_of,
                     current=settings.current_warehouse,
                     failure_reason="no new extract files since the published build; "
-                    "current.duckdb is unchanged",
+                    f"current.duckdb is unchanged{refused}",
                     seconds=time.perf_counter() - t0,
                 )
         say("Preparing the Dagster job (dbt manifest) …")
@@ -304,6 +359,7 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
                 p,
             ).fetchall()
         ]
+        _landing_summary(con, out, run_id)
         out.reference_breaches = con.execute(
             "SELECT count(*) FROM audit.reference_breaches"
         ).fetchall()[0][0]
@@ -316,3 +372,20 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
             ).fetchall()
         ]
     return out
+
+
+def _landing_summary(con: duckdb.DuckDBPyConnection, out: BuildResult, run_id: str) -> None:
+    """Superseded rows of this run and the files refused under the landing folder."""
+    with contextlib.suppress(duckdb.Error):  # a warehouse from before rows_superseded
+        out.rows_superseded = con.execute(
+            "SELECT coalesce(sum(rows_superseded), 0) FROM audit.load_log WHERE run_id = $r",
+            {"r": run_id},
+        ).fetchall()[0][0]
+    out.refused_files = [
+        r[0]
+        for r in con.execute(
+            "SELECT reason FROM quarantine.files WHERE list_contains($codes, reason_code) "
+            "ORDER BY file",
+            {"codes": sorted(LANDING_REJECT_REASONS)},
+        ).fetchall()
+    ]

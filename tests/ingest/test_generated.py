@@ -11,8 +11,13 @@ import duckdb
 import pytest
 
 from pipelines.contract import TABLES
-from pipelines.contract.model import FILE_REJECT_REASONS, ROW_REJECT_REASONS
-from pipelines.ingest.landing import table_files
+from pipelines.contract.model import (
+    FILE_REJECT_REASONS,
+    LANDING_REJECT_REASONS,
+    RECORD_REJECT_REASONS,
+    ROW_REJECT_REASONS,
+)
+from pipelines.ingest.landing import scan_landing, table_files
 from pipelines.ingest.load import load_table
 from pipelines.ingest.references import check_references
 
@@ -43,7 +48,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory):
     for t in TABLES:
         load_table(con, t, table_files(landing, t), "gen")
     check_references(con, "gen")
-    yield con, truth
+    yield con, truth, landing
     con.close()
 
 
@@ -58,20 +63,31 @@ def _key(d: dict) -> tuple:
     )
 
 
-def test_row_rejects_match_the_truth_exactly(loaded):
-    con, truth = loaded
-    expected = {_key(d) for d in truth if d["reason_code"] in ROW_REJECT_REASONS}
-    got = set(
-        con.execute(
+@pytest.mark.parametrize("codes", [ROW_REJECT_REASONS, RECORD_REJECT_REASONS])
+def test_row_rejects_match_the_truth_exactly(loaded, codes):
+    con, truth, _ = loaded
+    expected = {_key(d) for d in truth if d["reason_code"] in codes}
+    got = {
+        (s, t, f, r, c or "", code)
+        for s, t, f, r, c, code in con.execute(
             'SELECT source, "table", file, row_number, "column", reason_code FROM quarantine.rows'
         ).fetchall()
-    )
-    assert expected, "the generator injected no row rejects"
+        if code in codes
+    }
+    assert expected, "the generator injected no such rejects"
     assert got == expected
 
 
+def test_landing_refusals_match_the_truth(loaded):
+    _, truth, landing = loaded
+    expected = {
+        (d["file"], d["reason_code"]) for d in truth if d["reason_code"] in LANDING_REJECT_REASONS
+    }
+    assert expected and {(r.rel, r.code) for r in scan_landing(landing).refused} == expected
+
+
 def test_file_rejects_match_the_truth(loaded):
-    con, truth = loaded
+    con, truth, _ = loaded
     expected = {
         (d["file"], d["reason_code"]) for d in truth if d["reason_code"] in FILE_REJECT_REASONS
     }
@@ -80,7 +96,7 @@ def test_file_rejects_match_the_truth(loaded):
 
 
 def test_report_only_codes_are_reported_and_rows_kept(loaded):
-    con, truth = loaded
+    con, truth, _ = loaded
     refs = {_key(d) for d in truth if d["reason_code"] in ("unknown_reference", "no_fx_rate")}
     got = set(
         con.execute(
@@ -94,7 +110,7 @@ def test_report_only_codes_are_reported_and_rows_kept(loaded):
 
 
 def test_every_file_reconciles(loaded):
-    con, _ = loaded
+    con, _, _ = loaded
     assert con.execute(
         "SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
     ).fetchall() == [(0,)]

@@ -7,12 +7,17 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from pipelines.contract import TABLES, Table
+from pipelines.contract import TABLES, LoadMode, Table
 from pipelines.defs.resources import INGEST_RETRY, WRITER_POOL, WarehouseResource
 from pipelines.defs.warehouse.assets import BUILD_KEY
-from pipelines.ingest.checks import CheckOutcome, contract_check, reconciliation_check
+from pipelines.ingest.checks import (
+    CheckOutcome,
+    contract_check,
+    reconciliation_check,
+    snapshot_check,
+)
 from pipelines.ingest.expectations import run_suite
-from pipelines.ingest.landing import table_files
+from pipelines.ingest.landing import horizon, scan_landing
 from pipelines.ingest.load import load_table
 from pipelines.ingest.references import MAX_BREACH_RATE, blocking_breaches, check_references
 from pipelines.warehouse.publish import build_info, connect_build, utcnow
@@ -81,6 +86,19 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
                 blocking=False,
                 description="Great Expectations suite: ranges, sets, completeness",
             ),
+            *(
+                [
+                    dg.AssetCheckSpec(
+                        "snapshot_deletions",
+                        asset=key,
+                        blocking=True,
+                        description="a new snapshot deletes at most the allowed share of keys "
+                        "(SUBOPS_SNAPSHOT_MAX_DELETE_SHARE) unless confirmed",
+                    )
+                ]
+                if t.load_mode is LoadMode.SNAPSHOT
+                else []
+            ),
         ],
         retry_policy=INGEST_RETRY,
         pool=WRITER_POOL,
@@ -92,12 +110,21 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
-        as_of = build_info(path)["as_of_date"]
+        info = build_info(path)
+        scan = scan_landing(
+            settings.landing_dir,
+            today=horizon(
+                info["started_at"].date(),
+                info["as_of_date"],
+                settings.extract_future_tolerance_days,
+            ),
+            tolerance_days=settings.extract_future_tolerance_days,
+        )
         with contextlib.closing(connect_build(path)) as con:
-            res = load_table(con, t, table_files(settings.landing_dir, t), context.run_id)
+            res = load_table(con, t, scan.for_table(t), context.run_id)
             contract = contract_check(con, t)
             recon = reconciliation_check(con, t, context.run_id)
-            suite = run_suite(con, t, as_of)
+            suite = run_suite(con, t, info["as_of_date"])
             gx = CheckOutcome(
                 "expectations",
                 suite.passed,
@@ -105,16 +132,32 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
                 + (f", failed: {', '.join(suite.failed)}" if suite.failed else ", all passed"),
                 {"evaluated": suite.evaluated, "failed": len(suite.failed)},
             )
-            record_checks(
-                con,
-                context.run_id,
-                key.to_user_string(),
-                [(contract, True), (recon, True), (gx, False)],
-            )
+            outcomes = [(contract, True), (recon, True), (gx, False)]
+            snap = None
+            if t.load_mode is LoadMode.SNAPSHOT:
+                snap = snapshot_check(
+                    t,
+                    res.snapshot,
+                    settings.snapshot_max_delete_share,
+                    confirmed=settings.confirm_deletions,
+                )
+                outcomes.append((snap, True))
+            record_checks(con, context.run_id, key.to_user_string(), outcomes)
         for f in res.files:
             context.log.info(
-                f"{f.file}: read {f.rows_read}, loaded {f.rows_loaded}, "
+                f"{f.file}: read {f.rows_read}, loaded {f.rows_loaded} "
+                f"({f.rows_superseded} superseded by newer versions), "
                 f"quarantined {f.rows_quarantined} ({f.status})"
+            )
+        if res.reloaded_because:
+            context.log.warning(
+                f"{t.qualified_name} reloaded from all its files: re-delivered "
+                + ", ".join(res.reloaded_because)
+            )
+        if res.missing:
+            context.log.warning(
+                f"{t.qualified_name}: {len(res.missing)} loaded file(s) no longer in the landing "
+                "folder (rows kept): " + ", ".join(res.missing[:5])
             )
         yield dg.MaterializeResult(
             metadata={
@@ -123,11 +166,16 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
                 "rows_loaded": res.rows_loaded,
                 "rows_quarantined": res.rows_quarantined,
                 "files_rejected": sum(f.status == "rejected" for f in res.files),
+                "rows_superseded": res.rows_superseded,
+                "reloaded_because": ", ".join(res.reloaded_because),
+                "files_missing": len(res.missing),
             }
         )
         yield _check_result(contract, True)
         yield _check_result(recon, True)
         yield _check_result(gx, False)
+        if snap is not None:
+            yield _check_result(snap, True)
 
     return _load
 
