@@ -69,15 +69,31 @@ def render() -> str:
         "```",
         "",
         "* `<extract_id>` sorts in extract order: `YYYY-MM-DD` or `YYYY-MM-DDTHHMMSSZ`. One file "
-        "per table per extract; a table may skip an extract.",
-        "* CSV: UTF-8, header row, comma separated, RFC 4180 quoting, empty field = NULL. Extra "
-        "columns are kept aside and reported (schema drift). A missing required column rejects the "
-        "whole file.",
-        "* Parquet: same column names; types as below or castable.",
+        "per table per extract; a table may skip an extract. Order is always by extract id, never "
+        "by the time a file arrived.",
+        "* Every file under the landing folder is either loaded or refused with a reason in "
+        "`quarantine.files` and the build summary: hidden files, unknown or misspelled folders "
+        "(with a did-you-mean), nested folders, names that are not extract ids, extracts dated "
+        "after today (plus `SUBOPS_EXTRACT_FUTURE_TOLERANCE_DAYS`, default 1), links that point "
+        "outside the folder, and two files (CSV and Parquet) for one extract. Refusals are "
+        "re-evaluated on every build.",
+        "* CSV: UTF-8, header row, comma separated, RFC 4180 quoting, empty field = NULL. A record "
+        "is one line: values never contain line breaks. Rows are counted from the file's own "
+        "lines; a line that does not split into the header's fields (a surplus comma, an "
+        "unclosed quote) is quarantined alone (`malformed_record`), and the last line of a file "
+        "that does not end with a line break is quarantined as possibly cut off "
+        "(`truncated_record`). Extra columns are kept aside and reported (schema drift). A "
+        "missing required column rejects the whole file.",
+        "* Parquet: same column names; types as below or castable; rows counted from the footer.",
         "* **snapshot** tables: each extract is the full table; a key absent from the latest "
-        "extract is kept and flagged deleted. **append** tables: each extract holds new or changed "
-        "rows, deduplicated on the key; the greatest version column wins (ties: later extract). "
-        "Re-loading an extract changes nothing.",
+        "extract is kept and flagged deleted. A new snapshot that would flag more than "
+        "`SUBOPS_SNAPSHOT_MAX_DELETE_SHARE` (default 5 %) of the previous one's keys blocks "
+        "publication until confirmed (`subops build --confirm-deletions`). **append** tables: each "
+        "extract holds new or changed rows, deduplicated on the key; the greatest version column "
+        "wins (ties: later extract). Re-loading an extract changes nothing.",
+        "* A file re-delivered under a name already loaded, with other content, supersedes the "
+        "earlier delivery: its table is reloaded from all its files, so the warehouse equals a "
+        "full rebuild from the same folder. Keep every extract in the landing folder.",
         "* A row that breaks the contract is quarantined with its reason; the rest of the file "
         "loads. For every file: rows read = rows loaded + rows quarantined.",
         "",
