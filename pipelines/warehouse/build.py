@@ -17,7 +17,12 @@ import duckdb
 from pipelines.contract.model import LANDING_REJECT_REASONS
 from pipelines.ingest.landing import LandingFile, LandingScan, horizon, scan_landing
 from pipelines.settings import Settings
-from pipelines.warehouse.publish import find_build, record_run, writer_lock
+from pipelines.warehouse.publish import (
+    find_build,
+    record_run,
+    remove_orphan_builds,
+    writer_lock,
+)
 from pipelines.warehouse.readonly import connect_readonly
 
 
@@ -193,6 +198,7 @@ def run_build(
     as_of = as_of or settings.as_of_date or scan.latest_extract_date()
     as_of = as_of or dt.datetime.now(dt.UTC).date()
     with writer_lock(settings):
+        remove_orphan_builds(settings)  # a killed build's file must not fill the disk
         if not full_refresh and settings.current_warehouse.exists():
             say("Looking for new extract files …")
             pending = pending_files(settings, scan)

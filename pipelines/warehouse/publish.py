@@ -209,3 +209,33 @@ def writer_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def remove_orphan_builds(settings: Settings) -> list[Path]:
+    """Remove build files no published run owns: left by a build that was killed or ran out of
+    disk before it could clean up. Called under the writer lock, so no build is running."""
+    if settings.keep_failed_builds or not settings.builds_dir.is_dir():
+        return []
+    current = published_target(settings)
+    owned: set[str] = set()
+    if current:
+        with (
+            contextlib.closing(duckdb.connect(str(current), read_only=True)) as con,
+            contextlib.suppress(duckdb.Error),
+        ):
+            owned = {
+                r[0]
+                for r in con.execute(
+                    "SELECT build_file FROM audit.runs WHERE status = 'published'"
+                ).fetchall()
+            }
+    removed = []
+    for b in sorted(settings.builds_dir.glob("*.duckdb")):
+        if b.name in owned or (current and b.resolve() == current):
+            continue
+        for f in (b, b.with_name(b.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                f.unlink()
+        shutil.rmtree(b.with_name(b.name + ".tmp"), ignore_errors=True)
+        removed.append(b)
+    return removed
