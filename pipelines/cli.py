@@ -307,7 +307,8 @@ def status(warehouse_dir: WarehouseOpt = None) -> None:
     epilog=(
         "Examples:\n\n"
         "  subops sql 'select month, closing_mrr_usd from marts.mrr_bridge_monthly order by 1'\n\n"
-        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv"
+        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv\n\n"
+        "  subops sql 'describe marts.fct_invoices'"
     )
 )
 def sql(
@@ -316,21 +317,33 @@ def sql(
     limit: Annotated[int, typer.Option(help="Rows to show in table mode.")] = 200,
     warehouse_dir: WarehouseOpt = None,
 ) -> None:
-    """Run a read-only query against the published warehouse."""
+    """Run one read-only statement against the published warehouse.
+
+    SELECT (WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE), EXPLAIN or a describing PRAGMA;
+    memory capped (sql_memory_limit, nothing spills to disk), interrupted after
+    sql_timeout_seconds.
+    """
     import duckdb
 
-    from pipelines.warehouse.readonly import connect_readonly
+    from pipelines.warehouse.readonly import (
+        QueryFailedError,
+        QueryRefusedError,
+        run_read_only_query,
+    )
 
     settings = _settings(warehouse_dir=warehouse_dir)
-    con = connect_readonly(settings.current_warehouse)
     try:
-        cur = con.execute(query)
-        columns = [d[0] for d in cur.description or []]
-        rows = cur.fetchall()
-    except duckdb.Error as exc:
-        raise SubopsError(f"query failed: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.close()
+        result = run_read_only_query(
+            settings.current_warehouse,
+            query,
+            memory_limit=settings.sql_memory_limit,
+            timeout_seconds=settings.sql_timeout_seconds,
+        )
+    except (QueryRefusedError, QueryFailedError) as exc:
+        raise SubopsError(str(exc)) from exc
+    except duckdb.Error as exc:  # a syntax error, found while splitting the statements
+        raise SubopsError(f"query failed: {str(exc).strip().splitlines()[0]}") from exc
+    columns, rows = result.columns, result.rows
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -363,7 +376,11 @@ def main() -> None:
     except Exception as exc:
         if STATE.debug or os.environ.get("SUBOPS_DEBUG"):
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        from rich.markup import escape
+
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
 
 
