@@ -173,8 +173,13 @@ def build(
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="As-of date (default: latest extract)."),
     ] = None,
 ) -> None:
-    """Load new extracts, build and test the warehouse; publish only if every check passes."""
+    """Load new extracts, build and test the warehouse; publish only if every check passes.
+
+    On failure: the summary with one `why:` line (cause and fix), exit code 1; the detail is in
+    <warehouse>/logs/<run id>.log, every run is a line of <warehouse>/logs/runs.jsonl.
+    """
     from pipelines.warehouse.build import run_build
+    from pipelines.warehouse.failures import explain_exception
 
     settings = _settings(landing, warehouse_dir)
     os.environ.update(_dagster_env())
@@ -185,22 +190,25 @@ def build(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("Building the warehouse …", total=None)
-        result = run_build(
-            settings,
-            full_refresh=full_refresh,
-            as_of=as_of.date() if as_of else None,
-            progress=lambda msg: bar.update(task, description=msg),
-            on_step=lambda done, total, step: bar.update(
-                task, completed=done - 1, total=total, description=f"Running {step} …"
-            ),
-        )
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("Building the warehouse …", total=None)
+            result = run_build(
+                settings,
+                full_refresh=full_refresh,
+                as_of=as_of.date() if as_of else None,
+                progress=lambda msg: bar.update(task, description=msg),
+                on_step=lambda done, total, step: bar.update(
+                    task, completed=done - 1, total=total, description=f"Running {step} …"
+                ),
+            )
+    except (OSError, RuntimeError) as exc:  # before the run: lock, folders, landing
+        if STATE.debug:
+            raise
+        raise SubopsError(f"build not started: {explain_exception(exc, settings)}") from exc
     _print_build_summary(result)
-    if result.up_to_date:
-        return
-    if not result.published:
-        raise SubopsError(f"nothing was published: {result.failure_reason}")
+    if not result.up_to_date and not result.published:
+        raise typer.Exit(1)  # the summary's `why:` line said it; the detail is in the log
 
 
 def _print_build_summary(result: object) -> None:
@@ -208,7 +216,7 @@ def _print_build_summary(result: object) -> None:
     summary = getattr(result, "summary_lines", None)
     lines = summary() if callable(summary) else [str(result)]
     for line in lines:
-        console.print(line)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command(
@@ -364,7 +372,7 @@ def main() -> None:
     import click
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's `typer.Exit(n)` comes back as n
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -382,6 +390,8 @@ def main() -> None:
             f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":
