@@ -239,7 +239,8 @@ def failure_reason(settings: Settings, errors: list[StepError], failed_checks: l
         n = len(failed_checks)
         return (
             f"{n} blocking check{'s' if n > 1 else ''} failed: {failed_checks[0][:300]}{more} — "
-            "fix the extracts they name (see quarantine and audit.check_results) and build again"
+            f"fix the extracts {'they name' if n > 1 else 'it names'} and build again "
+            "(SUBOPS_KEEP_FAILED_BUILDS=true keeps the build and its audit tables to inspect)"
         )
     for e in errors:
         return f"step {e.step} failed: {e.message[:300]} — the trace is in the log"
