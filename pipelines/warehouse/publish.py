@@ -182,6 +182,7 @@ def prune_builds(settings: Settings) -> list[Path]:
         for f in (b, b.with_name(b.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
+        shutil.rmtree(b.with_name(b.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
         removed.append(b)
     return removed
 

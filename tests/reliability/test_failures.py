@@ -282,15 +282,36 @@ def test_record_failure_survives_a_conflicting_lock(settings: Settings):
         holder.wait()
 
 
-def test_the_writer_lock_is_one_line_naming_the_holder(settings: Settings):
-    runner = CliRunner()
+def cli_build(settings: Settings) -> str:
+    """`subops build` in-process: the one line it fails with (main() prints it after `error:`)."""
+    from pipelines.cli import SubopsError, app
+
     args = ["build", "--landing", str(settings.landing_dir)]
-    args += ["--warehouse-dir", str(settings.warehouse_dir)]
-    with writer_lock(settings):
-        result = runner.invoke(__import__("pipelines.cli").cli.app, args)
+    result = CliRunner().invoke(app, [*args, "--warehouse-dir", str(settings.warehouse_dir)])
+    assert isinstance(result.exception, SubopsError), result.output
     msg = str(result.exception)
+    assert "\n" not in msg
+    return msg
+
+
+def test_the_writer_lock_is_one_line_naming_the_holder(settings: Settings):
+    with writer_lock(settings):
+        msg = cli_build(settings)
     assert msg.startswith(f"build not started: another build is writing {settings.warehouse_dir}")
-    assert f"pid {os.getpid()}" in msg and "wait for it to finish" in msg and "\n" not in msg
+    assert f"pid {os.getpid()}" in msg and "wait for it to finish" in msg
+
+
+def test_an_unreadable_landing_folder_stops_the_build_in_one_line(settings: Settings, monkeypatch):
+    folder = settings.landing_dir / "crm" / "accounts"
+
+    def unreadable(*_args, **_kwargs):  # what listing a folder without read permission raises
+        raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+
+    monkeypatch.setattr("pipelines.warehouse.build.run_build", unreadable)
+    assert cli_build(settings) == (
+        f"build not started: cannot read {folder} in the landing folder (Permission denied): "
+        "make it readable by the user running subops or set SUBOPS_LANDING_DIR"
+    )
 
 
 # --- real failures, end to end -----------------------------------------------------------------
