@@ -181,8 +181,13 @@ def build(
         ),
     ] = False,
 ) -> None:
-    """Load new extracts, build and test the warehouse; publish only if every check passes."""
+    """Load new extracts, build and test the warehouse; publish only if every check passes.
+
+    On failure: the summary with one `why:` line (cause and fix), exit code 1; the detail is in
+    <warehouse>/logs/<run id>.log, every run is a line of <warehouse>/logs/runs.jsonl.
+    """
     from pipelines.warehouse.build import run_build
+    from pipelines.warehouse.failures import explain_exception
 
     settings = _settings(landing, warehouse_dir)
     if confirm_deletions:
@@ -195,22 +200,25 @@ def build(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("Building the warehouse …", total=None)
-        result = run_build(
-            settings,
-            full_refresh=full_refresh,
-            as_of=as_of.date() if as_of else None,
-            progress=lambda msg: bar.update(task, description=msg),
-            on_step=lambda done, total, step: bar.update(
-                task, completed=done - 1, total=total, description=f"Running {step} …"
-            ),
-        )
+    try:
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("Building the warehouse …", total=None)
+            result = run_build(
+                settings,
+                full_refresh=full_refresh,
+                as_of=as_of.date() if as_of else None,
+                progress=lambda msg: bar.update(task, description=msg),
+                on_step=lambda done, total, step: bar.update(
+                    task, completed=done - 1, total=total, description=f"Running {step} …"
+                ),
+            )
+    except (OSError, RuntimeError) as exc:  # before the run: lock, folders, landing
+        if STATE.debug:
+            raise
+        raise SubopsError(f"build not started: {explain_exception(exc, settings)}") from exc
     _print_build_summary(result)
-    if result.up_to_date:
-        return
-    if not result.published:
-        raise SubopsError(f"nothing was published: {result.failure_reason}")
+    if not result.up_to_date and not result.published:
+        raise typer.Exit(1)  # the summary's `why:` line said it; the detail is in the log
 
 
 def _print_build_summary(result: object) -> None:
@@ -218,7 +226,7 @@ def _print_build_summary(result: object) -> None:
     summary = getattr(result, "summary_lines", None)
     lines = summary() if callable(summary) else [str(result)]
     for line in lines:
-        console.print(line)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command(
@@ -317,7 +325,8 @@ def status(warehouse_dir: WarehouseOpt = None) -> None:
     epilog=(
         "Examples:\n\n"
         "  subops sql 'select month, closing_mrr_usd from marts.mrr_bridge_monthly order by 1'\n\n"
-        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv"
+        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv\n\n"
+        "  subops sql 'describe marts.fct_invoices'"
     )
 )
 def sql(
@@ -326,21 +335,33 @@ def sql(
     limit: Annotated[int, typer.Option(help="Rows to show in table mode.")] = 200,
     warehouse_dir: WarehouseOpt = None,
 ) -> None:
-    """Run a read-only query against the published warehouse."""
+    """Run one read-only statement against the published warehouse.
+
+    SELECT (WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE), EXPLAIN or a describing PRAGMA;
+    memory capped (sql_memory_limit, nothing spills to disk), interrupted after
+    sql_timeout_seconds.
+    """
     import duckdb
 
-    from pipelines.warehouse.readonly import connect_readonly
+    from pipelines.warehouse.readonly import (
+        QueryFailedError,
+        QueryRefusedError,
+        run_read_only_query,
+    )
 
     settings = _settings(warehouse_dir=warehouse_dir)
-    con = connect_readonly(settings.current_warehouse)
     try:
-        cur = con.execute(query)
-        columns = [d[0] for d in cur.description or []]
-        rows = cur.fetchall()
-    except duckdb.Error as exc:
-        raise SubopsError(f"query failed: {str(exc).splitlines()[0]}") from exc
-    finally:
-        con.close()
+        result = run_read_only_query(
+            settings.current_warehouse,
+            query,
+            memory_limit=settings.sql_memory_limit,
+            timeout_seconds=settings.sql_timeout_seconds,
+        )
+    except (QueryRefusedError, QueryFailedError) as exc:
+        raise SubopsError(str(exc)) from exc
+    except duckdb.Error as exc:  # a syntax error, found while splitting the statements
+        raise SubopsError(f"query failed: {str(exc).strip().splitlines()[0]}") from exc
+    columns, rows = result.columns, result.rows
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -361,7 +382,7 @@ def main() -> None:
     import click
 
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # a command's `typer.Exit(n)` comes back as n
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -373,8 +394,14 @@ def main() -> None:
     except Exception as exc:
         if STATE.debug or os.environ.get("SUBOPS_DEBUG"):
             raise
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        from rich.markup import escape
+
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -8,19 +8,31 @@ import datetime as dt
 import os
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 
 from pipelines.contract.model import LANDING_REJECT_REASONS
 from pipelines.ingest.landing import LandingFile, LandingScan, horizon, scan_landing
 from pipelines.settings import Settings
+from pipelines.warehouse.failures import (
+    StepError,
+    append_run_record,
+    append_to_log,
+    failure_reason,
+    remove_build_files,
+    run_error,
+    step_errors,
+)
 from pipelines.warehouse.publish import (
     find_build,
     record_run,
     remove_orphan_builds,
+    utcnow,
     writer_lock,
 )
 from pipelines.warehouse.readonly import connect_readonly
@@ -48,10 +60,12 @@ class BuildResult:
     refused_files: list[str] = field(default_factory=list)  # landing refusals, one reason each
     checks_passed: int = 0
     checks_failed: int = 0
+    checks_not_run: int = 0  # counted in checks_failed: dbt tests skipped after an upstream error
     failed_checks: list[str] = field(default_factory=list)
     failure_reason: str | None = None
     seconds: float = 0.0
-    log_file: Path | None = None  # dbt's output of this build
+    log_file: Path | None = None  # the run's log: dbt's output, Dagster's errors and traces
+    build_removed: bool = False  # a failed build's files are removed unless keep_failed_builds
 
     def summary_lines(self) -> list[str]:
         if self.up_to_date:
@@ -61,9 +75,10 @@ class BuildResult:
             if self.published
             else "Build NOT published — the previous warehouse stays current"
         )
+        removed = " (removed: the build failed; SUBOPS_KEEP_FAILED_BUILDS=true keeps it)"
         lines = [
             head,
-            f"  build file: {self.build_file}",
+            f"  build file: {self.build_file or 'none'}{removed if self.build_removed else ''}",
             f"  files loaded: {self.files_loaded} ({self.files_rejected} rejected whole)",
             f"  rows loaded: {self.rows_loaded:,}   rows quarantined: {self.rows_quarantined:,}",
         ]
@@ -83,13 +98,18 @@ class BuildResult:
             )
             lines += [f"    {r}" for r in self.refused_files[:10]]
         lines.append(f"  reference breaches reported: {self.reference_breaches}")
-        lines.append(f"  checks passed: {self.checks_passed}   failed: {self.checks_failed}")
+        not_run = (
+            f" ({self.checks_not_run} not run: upstream failed)" if self.checks_not_run else ""
+        )
+        lines.append(
+            f"  checks passed: {self.checks_passed}   failed: {self.checks_failed}{not_run}"
+        )
         if self.failed_checks:
             lines.append("  failed checks: " + "; ".join(self.failed_checks[:10]))
         if self.failure_reason:
-            lines.append(f"  why: {self.failure_reason}")
+            lines.append(f"  why: {' '.join(self.failure_reason.split())}")
         if self.log_file:
-            lines.append(f"  dbt log: {self.log_file}")
+            lines.append(f"  log: {self.log_file}")
         lines.append(f"  took {self.seconds:.1f} s")
         return lines
 
@@ -194,6 +214,11 @@ def run_build(
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
+    if not Path(settings.landing_dir).is_dir():
+        raise FileNotFoundError(
+            f"the landing folder {settings.landing_dir} does not exist or cannot be read: "
+            "set SUBOPS_LANDING_DIR or pass --landing"
+        )
     scan = _scan(settings, as_of or settings.as_of_date)
     as_of = as_of or settings.as_of_date or scan.latest_extract_date()
     as_of = as_of or dt.datetime.now(dt.UTC).date()
@@ -235,31 +260,50 @@ def run_build(
         run_id = make_new_run_id()
         log_path = _log_path(settings, run_id)
         with (
-            log_path.open("w") as log,
+            _open_log(log_path) as log,
             contextlib.redirect_stdout(log),  # dagster-dbt echoes dbt's log lines to stdout
+            contextlib.redirect_stderr(log),  # Dagster's error lines and traces: detail, not news
             _step_progress(instance, run_id, say, on_step, len(job.graph.nodes)),
         ):
-            res = job.execute_in_process(
-                run_id=run_id,
-                run_config={
-                    "loggers": {"console": {"config": {"log_level": "ERROR"}}},
-                    "ops": {
-                        "warehouse__build": {
-                            "config": {
-                                "full_refresh": full_refresh,
-                                "as_of_date": as_of.isoformat(),
+            try:
+                res = job.execute_in_process(
+                    run_id=run_id,
+                    run_config={
+                        "loggers": {"console": {"config": {"log_level": "ERROR"}}},
+                        "ops": {
+                            "warehouse__build": {
+                                "config": {
+                                    "full_refresh": full_refresh,
+                                    "as_of_date": as_of.isoformat(),
+                                }
                             }
-                        }
+                        },
                     },
-                },
-                instance=instance,
-                raise_on_error=False,
-            )
-        out = _summarise(settings, res.run_id, res.success, _step_errors(res))
+                    instance=instance,
+                    raise_on_error=False,
+                )
+                success, errors = res.success, _step_errors(res)
+            except Exception as exc:  # the run itself broke, e.g. its storage hit a full disk
+                with contextlib.suppress(OSError):
+                    traceback.print_exc(file=log)
+                success, errors = False, [run_error(exc)]
+        out = _summarise(settings, run_id, success, errors)
         out.log_file = log_path
-    out.as_of_date, out.full_refresh = as_of, full_refresh
-    out.seconds = time.perf_counter() - t0
+        out.as_of_date, out.full_refresh = as_of, full_refresh
+        out.seconds = time.perf_counter() - t0
+        _finish(settings, out)
     return out
+
+
+@contextlib.contextmanager
+def _open_log(path: Path) -> Iterator[TextIO]:
+    """The run's log, line-buffered; closing it on a full disk must not hide the run's outcome."""
+    fh = path.open("w", buffering=1, encoding="utf-8")
+    try:
+        yield fh
+    finally:
+        with contextlib.suppress(OSError):
+            fh.close()
 
 
 @contextlib.contextmanager
@@ -297,57 +341,84 @@ def _step_progress(
         thread.join(timeout=5)
 
 
-def _step_errors(res) -> list[str]:
-    errors = []
-    for ev in res.all_events:
-        if ev.is_step_failure:
-            data = ev.event_specific_data
-            err = getattr(data, "error", None)
-            msg = err.message.strip().splitlines()[0] if err else "failed"
-            errors.append(f"{ev.step_key}: {msg[:300]}")
-    return errors
+def _step_errors(res) -> list[StepError]:
+    return step_errors(res.all_events)
 
 
-def record_failure(path: Path, run_id: str, errors: list[str]) -> str:
-    """Mark a build that was not published as failed, in its own audit.runs, saying why
-    (failed blocking checks first, then failed steps). Returns the reason."""
-    with contextlib.closing(connect_readonly(path)) as con:
-        failed = con.execute(
-            """SELECT asset || ' ' || check_name || ': ' || description
-               FROM audit.check_results WHERE run_id = $r AND blocking AND NOT passed""",
-            {"r": run_id},
-        ).fetchall()
-    reason = "; ".join([f[0] for f in failed] + errors) or "the run did not reach publication"
-    record_run(path, run_id=run_id, status="failed", failure_reason=reason[:4000])
+def record_failure(settings: Settings, path: Path, run_id: str, errors: list[StepError]) -> str:
+    """The one-line reason a build was not published (see `failure_reason`); written into the
+    build's own audit.runs when the build is kept. Never raises: the build file may be broken,
+    locked or on a full disk, and the summary must still be printed."""
+    failed: list[str] = []
+    with (
+        contextlib.suppress(duckdb.Error, OSError),
+        contextlib.closing(connect_readonly(path)) as con,
+    ):
+        failed = [
+            r[0]
+            for r in con.execute(
+                """SELECT asset || ' ' || check_name || ': ' || description
+                   FROM audit.check_results WHERE run_id = $r AND blocking AND NOT passed
+                   ORDER BY checked_at, asset, check_name""",
+                {"r": run_id},
+            ).fetchall()
+        ]
+    reason = failure_reason(settings, errors, failed)
+    if settings.keep_failed_builds:
+        with contextlib.suppress(Exception):
+            record_run(path, run_id=run_id, status="failed", failure_reason=reason[:4000])
     return reason
 
 
-def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]) -> BuildResult:
-    out = BuildResult(published=False, run_id=run_id)
+def _summarise(
+    settings: Settings, run_id: str, success: bool, errors: list[StepError]
+) -> BuildResult:
+    """What the run did, read from its build file; every read may fail (a broken or missing
+    build file) without hiding why the run failed."""
+    out = BuildResult(published=False, run_id=run_id, current=settings.current_warehouse)
     try:
-        path = find_build(settings, run_id)
-    except FileNotFoundError:
-        out.failure_reason = "; ".join(errors) or "the build file was never created"
-        return out
+        path: Path | None = find_build(settings, run_id)
+    except OSError:  # never created, or the builds folder is not a folder
+        path = None
     out.build_file = path
-    published = (
-        success
-        and settings.current_warehouse.exists()
-        and (settings.current_warehouse.resolve() == path.resolve())
-    )
-    if not published:
-        out.failure_reason = record_failure(path, run_id, errors)
-    out.published = published
-    out.current = settings.current_warehouse
+    with contextlib.suppress(OSError):
+        out.published = bool(
+            path
+            and success
+            and settings.current_warehouse.exists()
+            and settings.current_warehouse.resolve() == path.resolve()
+        )
+    if path is not None:
+        with contextlib.suppress(duckdb.Error, OSError):
+            _read_counts(out, path, run_id)
+    if not out.published:
+        out.failure_reason = (
+            record_failure(settings, path, run_id, errors)
+            if path is not None
+            else failure_reason(settings, errors, [])
+        )
+    return out
+
+
+#: How pipelines/defs/dbt/assets.py records a dbt test that did not run (an upstream failed).
+SKIPPED = "dbt test skipped"
+
+
+def _read_counts(out: BuildResult, path: Path, run_id: str) -> None:
     with contextlib.closing(connect_readonly(path)) as con:
         p = {"r": run_id}
         runs = con.execute(
-            "SELECT warehouse_version, checks_passed, checks_failed FROM audit.runs "
-            "WHERE run_id = $r",
+            "SELECT warehouse_version FROM audit.runs WHERE run_id = $r AND status = 'published'",
             p,
         ).fetchall()
         if runs:
-            out.warehouse_version, out.checks_passed, out.checks_failed = runs[0]
+            out.warehouse_version = runs[0][0]
+        out.checks_passed, out.checks_failed, out.checks_not_run = con.execute(
+            f"""SELECT count(*) FILTER (WHERE passed), count(*) FILTER (WHERE NOT passed),
+                      count(*) FILTER (WHERE NOT passed AND description = '{SKIPPED}')
+               FROM audit.check_results WHERE run_id = $r""",
+            p,
+        ).fetchall()[0]
         loads = con.execute(
             """SELECT count(*), count(*) FILTER (WHERE status = 'rejected'),
                       coalesce(sum(rows_loaded), 0), coalesce(sum(rows_quarantined), 0)
@@ -373,7 +444,8 @@ def _summarise(settings: Settings, run_id: str, success: bool, errors: list[str]
             r[0]
             for r in con.execute(
                 "SELECT asset || ' ' || check_name FROM audit.check_results "
-                "WHERE run_id = $r AND NOT passed ORDER BY 1",
+                f"WHERE run_id = $r AND NOT passed AND description <> '{SKIPPED}' "
+                "ORDER BY NOT blocking, 1",
                 p,
             ).fetchall()
         ]
@@ -395,3 +467,41 @@ def _landing_summary(con: duckdb.DuckDBPyConnection, out: BuildResult, run_id: s
             {"codes": sorted(LANDING_REJECT_REASONS)},
         ).fetchall()
     ]
+
+
+def run_record(out: BuildResult) -> dict[str, object]:
+    """The run as one line of `logs/runs.jsonl`."""
+    finished = utcnow()
+    return {
+        "run_id": out.run_id,
+        "started_at": (finished - dt.timedelta(seconds=out.seconds)).isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "status": "published" if out.published else "failed",
+        "warehouse_version": out.warehouse_version,
+        "as_of_date": out.as_of_date,
+        "full_refresh": out.full_refresh,
+        "files_loaded": out.files_loaded,
+        "files_rejected": out.files_rejected,
+        "rows_loaded": out.rows_loaded,
+        "rows_quarantined": out.rows_quarantined,
+        "checks_passed": out.checks_passed,
+        "checks_failed": out.checks_failed,
+        "failure_reason": out.failure_reason,
+        "build_file": out.build_file.name if out.build_file else None,
+        "build_removed": out.build_removed,
+        "log_file": out.log_file,
+    }
+
+
+def _finish(settings: Settings, out: BuildResult) -> None:
+    """After a run: its record in runs.jsonl, its reason at the end of its log, and a failed
+    build's files removed (a full disk stays full otherwise). Each part may fail alone."""
+    remove = not out.published and out.build_file is not None and not settings.keep_failed_builds
+    out.build_removed = remove  # the record says what happens next
+    written = append_run_record(settings, run_record(out))
+    if remove and out.build_file is not None:
+        out.build_removed = remove_build_files(out.build_file, settings)
+        if not written:  # the disk was full: there is room again now
+            append_run_record(settings, run_record(out))
+    if out.failure_reason:
+        append_to_log(out.log_file, [f"why: {out.failure_reason}"])

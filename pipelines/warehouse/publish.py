@@ -182,6 +182,7 @@ def prune_builds(settings: Settings) -> list[Path]:
         for f in (b, b.with_name(b.name + ".wal")):
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
+        shutil.rmtree(b.with_name(b.name + ".tmp"), ignore_errors=True)  # DuckDB's spill folder
         removed.append(b)
     return removed
 
@@ -194,18 +195,33 @@ def publish(settings: Settings, build: Path, run_id: str) -> dict[str, object]:
     return row
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another build holds the warehouse's writer lock."""
+
+
 @contextlib.contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
-    """One writer at a time on a warehouse folder (in-process builds bypass Dagster's queue)."""
+    """One writer at a time on a warehouse folder (in-process builds bypass Dagster's queue).
+
+    The lock file says who holds it (pid, start time); the kernel drops the lock when that
+    process ends, however it ends, so a crashed build never leaves a stale lock."""
     settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.warehouse_dir / ".writer.lock").open("w") as fh:
+    lock = settings.warehouse_dir / ".writer.lock"
+    with lock.open("a+") as fh:  # not "w": that would erase the holder's note before locking
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RuntimeError(
-                f"another build is writing {settings.warehouse_dir}; wait for it to finish"
+            fh.seek(0)
+            holder = " ".join(fh.read().split())[:200] or "another process"
+            raise WarehouseBusyError(
+                f"another build is writing {settings.warehouse_dir} ({holder}): wait for it to "
+                f"finish, or stop it; the lock {lock.name} frees itself when that process ends"
             ) from None
         try:
+            with contextlib.suppress(OSError):  # the note is a courtesy: a full disk may refuse
+                fh.truncate(0)
+                fh.write(f"pid {os.getpid()} since {utcnow():%Y-%m-%d %H:%M:%S} UTC\n")
+                fh.flush()
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import subprocess
 import sys
 import textwrap
@@ -152,9 +153,10 @@ def test_failed_checks_do_not_publish(story: Story):
     cur = story.settings.current_warehouse
     assert q(cur, "SELECT count(*) FROM raw.billing__usage") == [(3,)]
     assert r.build_file is not None
-    assert q(r.build_file, f"SELECT status FROM audit.runs WHERE run_id = '{r.run_id}'") == [
-        ("failed",)
-    ]
+    assert r.build_removed and not r.build_file.exists()  # a failed build removes its files
+    log = story.settings.warehouse_dir / "logs" / "runs.jsonl"
+    rec = json.loads(log.read_text().splitlines()[-1])
+    assert rec["run_id"] == r.run_id and rec["status"] == "failed"
 
 
 def test_full_refresh_rebuilds_the_same_raw(story: Story):

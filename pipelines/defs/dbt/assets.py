@@ -4,6 +4,7 @@ at the run's build file. dbt sources map onto the raw assets through the contrac
 import contextlib
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -84,6 +85,57 @@ def _record_tests(path: os.PathLike[str], run_id: str, run_results: Mapping[str,
             )
 
 
+_ERROR_HEADER = re.compile(r"^\s*\w+ Error in \w+ \S+( \(.*\))?\s*$")
+
+
+def _database_line(message: str) -> str:
+    """The database's own first line of a dbt error (dbt puts `Runtime Error in model x (path)`
+    above it)."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    body = [ln for ln in lines if not _ERROR_HEADER.match(ln)]
+    return ((body or lines or ["no message"])[0])[:300]
+
+
+def _node(result: Mapping[str, Any]) -> tuple[str, str]:
+    """(`model`, `fct_invoices`) from a result's unique id `model.subops.fct_invoices`."""
+    parts = str(result.get("unique_id", "?")).split(".")
+    return parts[0], ".".join(parts[2:]) or parts[-1]
+
+
+def dbt_failure_message(run_results: Mapping[str, Any] | None, error: str = "") -> str:
+    """One line for a failed `dbt build`: the first model (seed, snapshot) that broke, with the
+    database's first line, else the tests that failed; the full dbt output is in the run's log."""
+    results = (run_results or {}).get("results", [])
+    is_test = [_node(r)[0] in ("test", "unit_test") for r in results]
+    broken = [
+        r for r, t in zip(results, is_test, strict=True) if r.get("status") == "error" and not t
+    ]
+    if broken:
+        kind, name = _node(broken[0])
+        more = f" (+{len(broken) - 1} more)" if len(broken) > 1 else ""
+        return (
+            f"dbt {kind} {name} failed: {_database_line(str(broken[0].get('message') or ''))}"
+            f"{more} — fix the model or the extract rows behind it (dbt's output is in the log)"
+        )
+    failed = [
+        r
+        for r, t in zip(results, is_test, strict=True)
+        if t and r.get("status") in ("fail", "error")
+    ]
+    if failed:
+        more = f" (+{len(failed) - 1} more)" if len(failed) > 1 else ""
+        return f"dbt test {_node(failed[0])[1]} failed{more} — dbt's output is in the log"
+    return f"dbt build failed: {_dbt_error_line(error)} — dbt's output is in the log"
+
+
+def _dbt_error_line(error: str) -> str:
+    """The first error dbt itself logged (dagster-dbt lists them after its own preamble)."""
+    _, found, logged = error.partition("Errors parsed from dbt logs:")
+    lines = [ln.strip() for ln in (logged if found else error).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln.rstrip(":") != "Encountered an error"]
+    return (lines[0] if lines else "dbt stopped without run results")[:300]
+
+
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
     manifest = ensure_manifest()
     if not has_dbt_nodes(manifest):
@@ -105,13 +157,16 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         invocation = dbt.cli(args, context=context, raise_on_error=False)
         try:
             yield from invocation.stream()
+            run_results = None
             with contextlib.suppress(Exception):
-                _record_tests(path, context.run_id, invocation.get_artifact("run_results.json"))
+                run_results = invocation.get_artifact("run_results.json")
+            with contextlib.suppress(Exception):
+                _record_tests(path, context.run_id, run_results or {})
             if not invocation.is_successful():
-                error = invocation.get_error()
+                error = str(invocation.get_error() or "")
                 raise dg.Failure(
-                    description="dbt build failed (model or test): nothing is published",
-                    metadata={"log_tail": str(error)[-2000:] if error else ""},
+                    description=dbt_failure_message(run_results, error),
+                    metadata={"log_tail": error[-2000:]},
                 )
         finally:
             # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
