@@ -113,8 +113,7 @@ def snapshot_check(
     }
     what = (
         f"{change.file} would mark {change.deleted} of {change.previous_keys} "
-        f"{t.qualified_name} rows deleted ({change.share:.1%}) compared with "
-        f"{change.previous_file}"
+        f"{t.qualified_name} rows deleted ({change.share:.1%}) vs {change.previous_file}"
     )
     if change.share <= max_share:
         return CheckOutcome("snapshot_deletions", True, f"{what}; within {max_share:.0%}", meta)
@@ -125,8 +124,7 @@ def snapshot_check(
     return CheckOutcome(
         "snapshot_deletions",
         False,
-        f"{what}, above the {max_share:.0%} allowed: if the file is incomplete, replace it with "
-        "a full export; if the deletions are real, rebuild with `subops build "
-        "--confirm-deletions` (or SUBOPS_CONFIRM_DELETIONS=true)",
+        f"{what}, above the {max_share:.0%} allowed: replace an incomplete file with a full "
+        "export, or confirm real deletions with `subops build --confirm-deletions`",
         meta,
     )

@@ -238,7 +238,7 @@ def failure_reason(settings: Settings, errors: list[StepError], failed_checks: l
         more = f" (+{len(failed_checks) - 1} more)" if len(failed_checks) > 1 else ""
         n = len(failed_checks)
         return (
-            f"{n} blocking check{'s' if n > 1 else ''} failed: {failed_checks[0][:300]}{more} — "
+            f"{n} blocking check{'s' if n > 1 else ''} failed: {failed_checks[0][:500]}{more} — "
             f"fix the extracts {'they name' if n > 1 else 'it names'} and build again "
             "(SUBOPS_KEEP_FAILED_BUILDS=true keeps the build and its audit tables to inspect)"
         )

@@ -8,21 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from pipelines.ingest.schema import ensure_schema
+from reliability_helpers import fresh_warehouse
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _dagster_home(dagster_home: Path) -> Path:
     return dagster_home
-
-
-def fresh_warehouse() -> duckdb.DuckDBPyConnection:
-    """An empty in-memory warehouse with the loader's bookkeeping schema."""
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    ensure_schema(c)
-    return c
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import random
 from pathlib import Path
 
 import duckdb
-from conftest import fresh_warehouse
 from landing_fixture import clean_rows, write_csv
+from reliability_helpers import fresh_warehouse
 
 from pipelines.contract import table
 from pipelines.ingest.landing import scan_landing

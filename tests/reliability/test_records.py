@@ -142,7 +142,7 @@ def test_header_only_and_empty_files(con, tmp_path):
 def test_fuzzed_files_always_reconcile(tmp_path):
     """Random damage to a good file (stray quotes, commas, cut lines, blank lines, a cut end):
     whatever happens, every line is accounted for, loaded or quarantined."""
-    from conftest import fresh_warehouse
+    from reliability_helpers import fresh_warehouse
 
     rng = random.Random(9)
     for case in range(25):
