@@ -24,8 +24,9 @@ events as (
         e.account_id,
         e.effective_date,
         e.currency,
-        not exists (select 1 from accounts as a where a.account_id = e.account_id) as names_unknown
+        a.account_id is null as names_unknown
     from {{ ref('stg_billing__subscription_events') }} as e
+    left join accounts as a on e.account_id = a.account_id
 ),
 
 excluded_subscriptions as (
@@ -44,8 +45,9 @@ invoices as (
         i.invoice_date,
         i.currency,
         i.total,
-        not exists (select 1 from accounts as a where a.account_id = i.account_id) as names_unknown
+        a.account_id is null as names_unknown
     from {{ ref('stg_billing__invoices') }} as i
+    left join accounts as a on i.account_id = a.account_id
 ),
 
 excluded_invoices as (
@@ -102,7 +104,8 @@ facts as (
         c.amount,
         false as is_reporting_amount
     from {{ ref('stg_billing__one_time_charges') }} as c
-    where not exists (select 1 from accounts as a where a.account_id = c.account_id)
+    left join accounts as a on c.account_id = a.account_id
+    where a.account_id is null
 
     union all
 
@@ -186,7 +189,8 @@ facts as (
             as amount,
         true as is_reporting_amount
     from {{ ref('stg_support__tickets') }} as t
-    where not exists (select 1 from accounts as a where a.account_id = t.account_id)
+    left join accounts as a on t.account_id = a.account_id
+    where a.account_id is null
 
     union all
 
@@ -202,7 +206,8 @@ facts as (
             as amount,
         true as is_reporting_amount
     from {{ ref('stg_support__implementations') }} as m
-    where not exists (select 1 from accounts as a where a.account_id = m.account_id)
+    left join accounts as a on m.account_id = a.account_id
+    where a.account_id is null
 
     union all
 
@@ -217,7 +222,8 @@ facts as (
         case when o.stage = 'closed_won' then o.amount else cast(0 as decimal(18, 4)) end as amount,
         false as is_reporting_amount
     from {{ ref('stg_crm__opportunities') }} as o
-    where not exists (select 1 from accounts as a where a.account_id = o.account_id)
+    left join accounts as a on o.account_id = a.account_id
+    where a.account_id is null
 
     union all
 
@@ -232,9 +238,8 @@ facts as (
         b.amount,
         false as is_reporting_amount
     from {{ ref('stg_procurement__vendor_bills') }} as b
-    where
-        b.account_id is not null
-        and not exists (select 1 from accounts as a where a.account_id = b.account_id)
+    left join accounts as a on b.account_id = a.account_id
+    where b.account_id is not null and a.account_id is null
 )
 
 select
