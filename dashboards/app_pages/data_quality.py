@@ -1,4 +1,5 @@
-"""Data quality: what the last loads read, loaded and quarantined, why, and the build history."""
+"""Data quality: what the last loads read, loaded and quarantined, why, the breaches reported on
+loaded rows, the facts left out of the totals, and the build history."""
 
 from __future__ import annotations
 
@@ -67,6 +68,47 @@ def _quarantine(wh: Warehouse) -> None:
             ui.table(files, hide=["sha256"])
 
 
+def _breaches(wh: Warehouse) -> None:
+    st.subheader("Reported breaches")
+    if not ui.has(wh, "reference_breaches", "audit"):
+        ui.not_built("reference_breaches", "Reported breaches", schema="audit")
+        return
+    summary = query(wh, "reference_breach_summary")
+    if summary.empty or "reason_code" not in summary:
+        st.success("No breach was reported: every id, FX rate and payment is plausible.")
+        return
+    st.caption(
+        f"{int(summary['rows'].sum()):,} loaded rows break a referential or plausibility rule "
+        "(unknown ids, missing or stale FX rates, over-payments). They stay loaded; each row "
+        "names its file, row and the fix."
+    )
+    ui.table(summary, height=240)
+    choice = st.selectbox(
+        "Breaches of reason", [ALL, *summary["reason_code"].dropna().unique()], key="b_reason"
+    )
+    sample = query(wh, "reference_breach_sample", None if choice == ALL else choice, 50)
+    st.dataframe(sample.astype(str), width="stretch", hide_index=True, height=300)
+
+
+def _excluded(wh: Warehouse) -> None:
+    st.subheader("Facts left out of the totals")
+    if not ui.has(wh, "excluded_facts"):
+        ui.not_built("excluded_facts", "Facts left out of the totals")
+        return
+    df = query(wh, "excluded_facts")
+    n = int(df["excluded_rows"].sum()) if "excluded_rows" in df else 0
+    st.metric("Facts of unknown accounts left out", f"{n:,}", border=True)
+    if n == 0:
+        st.success("Every fact names a known account: nothing is left out of the totals.")
+        return
+    st.caption(
+        "These rows name an account crm.accounts does not have (or hang on a subscription or "
+        "invoice that does): they count in no revenue, MRR, billing, cash, bookings or margin "
+        "figure until the account arrives or the id is fixed."
+    )
+    ui.table(df[df["excluded_rows"] > 0])
+
+
 def _checks(wh: Warehouse, run: dict) -> None:
     st.subheader("Checks")
     if not ui.has(wh, "check_results", "audit"):
@@ -124,6 +166,8 @@ def render(wh: Warehouse) -> None:
     _loads(wh)
     _checks(wh, run)
     _quarantine(wh)
+    _breaches(wh)
+    _excluded(wh)
     _runs(wh)
     _coverage(wh)
 

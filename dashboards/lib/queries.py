@@ -59,11 +59,13 @@ OPS_MARTS: tuple[str, ...] = (
     "quote_to_cash",
     "kpi_monthly",
 )
+#: Data-quality marts: what the totals leave out and why.
+QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)
 #: Every public mart (v1, then later issues); anything else is refused.
-MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS
+MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS + QUALITY_MARTS
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
     "marts": frozenset(MARTS),
-    "audit": frozenset({"runs", "load_log", "check_results"}),
+    "audit": frozenset({"runs", "load_log", "check_results", "reference_breaches"}),
     "quarantine": frozenset({"rows", "files"}),
 }
 
@@ -102,6 +104,18 @@ QUARANTINE_COLUMNS: tuple[str, ...] = (
     "quarantined_at",
 )
 CHECK_COLUMNS: tuple[str, ...] = ("run_id", "passed", "blocking", "asset", "check_name")
+#: audit.reference_breaches columns the page groups and orders by.
+BREACH_COLUMNS: tuple[str, ...] = (
+    "reason_code",
+    "source",
+    "table",
+    "column",
+    "key",
+    "value",
+    "reason",
+    "file",
+    "row_number",
+)
 #: `audit.runs.status` values that mean "this build was published".
 PUBLISHED_STATUSES: tuple[str, ...] = ("published", "success", "succeeded", "ok")
 #: Cohort heatmap metrics (cohort_retention columns) the page may ask for.
@@ -205,7 +219,10 @@ def mart_coverage(path: Path) -> pd.DataFrame:
         {
             "mart": list(MARTS),
             "built": [m in built for m in MARTS],
-            "rules": ["R7–R10" if m in OPS_MARTS else "R1–R6" for m in MARTS],
+            "rules": [
+                "R7–R10" if m in OPS_MARTS else "data quality" if m in QUALITY_MARTS else "R1–R6"
+                for m in MARTS
+            ],
         }
     )
 
@@ -596,6 +613,49 @@ def billing_exception_summary(path: Path) -> pd.DataFrame:
     )
 
 
+def reference_breach_summary(path: Path) -> pd.DataFrame:
+    """Reported breaches (rows kept, loaded) per reason code, source, table and column, most
+    frequent first: unknown references, missing or stale FX rates, over-payments."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "reference_breaches", BREACH_COLUMNS)
+        keys = [k for k in ("reason_code", "source", "table", "column") if k in cols]
+        rel = relation("audit", "reference_breaches")
+        if not keys:
+            return fetch(con, f"SELECT count(*) AS rows FROM {rel}")
+        sel = ", ".join(_column(k, BREACH_COLUMNS) for k in keys)
+        return fetch(
+            con, f"SELECT {sel}, count(*) AS rows FROM {rel} GROUP BY ALL ORDER BY rows DESC, {sel}"
+        )
+
+
+def reference_breach_sample(
+    path: Path, reason_code: str | None = None, limit: int = 50
+) -> pd.DataFrame:
+    """Breach rows with the loader's one-line reason (file, row and fix), optionally of one code."""
+    with connection(path) as con:
+        cols = _present(con, "audit", "reference_breaches", BREACH_COLUMNS)
+        where, params = "", []
+        if reason_code is not None and "reason_code" in cols:
+            where, params = 'WHERE "reason_code" = ?', [reason_code]
+        sel = ", ".join(_column(c, BREACH_COLUMNS) for c in cols) or "*"
+        order = ", ".join(f'"{c}"' for c in ("file", "row_number") if c in cols) or "1"
+        return fetch(
+            con,
+            f"SELECT {sel} FROM {relation('audit', 'reference_breaches')} {where} "
+            f"ORDER BY {order} LIMIT ?",
+            [*params, int(limit)],
+        )
+
+
+def excluded_facts(path: Path) -> pd.DataFrame:
+    """Facts left out of every total because their account is unknown, per table and reason."""
+    return read(
+        path,
+        f"SELECT * FROM {relation('marts', 'excluded_facts')} "
+        "ORDER BY excluded_rows DESC, fact_table, reason",
+    )
+
+
 #: The queries pages may run through the cache, by name.
 QUERIES = {
     f.__name__: f
@@ -626,5 +686,8 @@ QUERIES = {
         mrr_by_segment,
         account_margin,
         billing_exception_summary,
+        reference_breach_summary,
+        reference_breach_sample,
+        excluded_facts,
     )
 }

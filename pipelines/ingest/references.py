@@ -1,4 +1,5 @@
-"""Referential rules of sources.md, checked after load across every extract so far.
+"""Referential rules of sources.md, checked after load across every extract so far, and two
+plausibility rules (issue 9): over-payments and stale FX rates.
 
 Breaches are reported in `audit.reference_breaches` (recomputed each build: it describes the
 warehouse as it is); the rows stay loaded. Everything is derived from the contract:
@@ -15,10 +16,15 @@ import duckdb
 from pipelines.contract import TABLES, ColumnType, Table, table
 from pipelines.contract.model import FX_BASE_CURRENCY
 from pipelines.ingest.sql import Params, ident, raw_table_ref
+from pipelines.settings import Settings
 
-#: A table whose breaches exceed this share of its rows blocks publication (systematic, e.g. a
-#: missing parent extract); isolated breaches are reported and published.
+#: A table whose breaches exceed this share of the rows the rule examines blocks publication
+#: (systematic, e.g. a missing parent extract, payments in minor units); isolated breaches are
+#: reported and published. The rows examined are the table's rows, except for over-payments:
+#: succeeded payments against a loaded invoice (see `_rule_rows`).
 MAX_BREACH_RATE = 0.10
+#: Settings' default; the build passes the configured `fx_max_rate_age_days`.
+DEFAULT_FX_MAX_RATE_AGE_DAYS: int = Settings.model_fields["fx_max_rate_age_days"].default
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,12 @@ def _key_expr(t: Table, alias: str) -> str:
     return " || '|' || ".join(f"CAST({alias}.{ident(k)} AS VARCHAR)" for k in t.key)
 
 
-def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict]]:
+def breach_queries(
+    run_id: str,
+    checked_at: dt.datetime,
+    fx_max_rate_age_days: int = DEFAULT_FX_MAX_RATE_AGE_DAYS,
+    as_of: dt.date | None = None,
+) -> list[tuple[str, dict]]:
     """One INSERT ... SELECT per rule, all derived from the contract."""
     out: list[tuple[str, dict]] = []
     fx = table("reference.fx_rates")
@@ -125,6 +136,7 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
                     p.values,
                 )
             )
+            out.append(_stale_fx_query(t, day, run_id, checked_at, fx_max_rate_age_days, as_of))
     # a usage row's metric matches the usage plan of its subscription
     usage, events, plans = (
         table("billing.usage"),
@@ -153,18 +165,132 @@ def breach_queries(run_id: str, checked_at: dt.datetime) -> list[tuple[str, dict
             p.values,
         )
     )
+    out.append(_overpayment_query(run_id, checked_at))
     return out
 
 
+def _money(expr: str) -> str:
+    """A money expression as text with 2 decimals (breach messages only)."""
+    return f"CAST(CAST({expr} AS DECIMAL(38, 2)) AS VARCHAR)"
+
+
+def _stale_fx_query(
+    t: Table,
+    day: str,
+    run_id: str,
+    checked_at: dt.datetime,
+    max_age_days: int,
+    as_of: dt.date | None,
+) -> tuple[str, dict]:
+    """stale_fx_rate: the rate R1 converts the row at (the latest on or before its day) is more
+    than `max_age_days` older than that day, e.g. a month without rates silently converted at
+    the previous month's. A day after the as-of date is judged at the as-of date (no rate of a
+    later day can exist yet). A row with no rate at all is `no_fx_rate`, not this. One ASOF JOIN
+    (sort-merge), so tens of millions of rows stay cheap."""
+    fx = table("reference.fx_rates")
+    p = Params()
+    row_day = f"CAST(r.{ident(day)} AS DATE)"
+    lookup = row_day if as_of is None else f"least({row_day}, CAST({p(as_of)} AS DATE))"
+    sql = f"""INSERT INTO audit.reference_breaches
+        SELECT {p(t.source)}, {p(t.name)}, {_key_expr(t, "r")}, 'currency', r.currency,
+               'stale_fx_rate',
+               r._file || ' row ' || r._row_number || ': the latest ' || r.currency
+               || ' rate on or before ' || CAST(r.__lookup_day AS VARCHAR) || ' ('
+               || {p(day)} || ') is of ' || CAST(f.rate_date AS VARCHAR) || ', '
+               || CAST(date_diff('day', f.rate_date, r.__lookup_day) AS VARCHAR)
+               || ' days old (allowed: ' || {p(str(max_age_days))} || '); add the missing'
+               || ' rates to ' || {p(fx.qualified_name)} || ', or raise fx_max_rate_age_days'
+               || ' if rates are published less often.',
+               r._file, r._row_number, {p(run_id)}, {p(checked_at)}
+        FROM (
+            SELECT *, {lookup} AS __lookup_day
+            FROM {raw_table_ref(t.raw_table)} r
+            WHERE r.currency <> {p(FX_BASE_CURRENCY)} AND r.{ident(day)} IS NOT NULL
+        ) r
+        ASOF JOIN {raw_table_ref(fx.raw_table)} f
+            ON f.currency = r.currency AND r.__lookup_day >= f.rate_date
+        WHERE date_diff('day', f.rate_date, r.__lookup_day) > {p(max_age_days)}
+    """
+    return sql, p.values
+
+
+def _overpayment_query(run_id: str, checked_at: dt.datetime) -> tuple[str, dict]:
+    """overpayment: a succeeded payment after which its invoice's net paid (succeeded minus
+    refunded payments, in attempted_at order) exceeds what the invoice asks for, on an invoice
+    still over-paid over all its payments (a duplicate payment refunded later is no breach).
+    Credit notes are not netted: they lower what is owed, not what was paid, so a service credit
+    after full payment is a customer credit balance (R8 open balance < 0), not an over-payment.
+    A void invoice asks for nothing, nor does a credit invoice (total <= 0)."""
+    pay, inv = table("billing.payments"), table("billing.invoices")
+    p = Params()
+    net = "CASE p.status WHEN 'succeeded' THEN p.amount WHEN 'refunded' THEN -p.amount ELSE 0 END"
+    sql = f"""INSERT INTO audit.reference_breaches
+        WITH paid AS (
+            SELECT p.*, i.total AS __total, i.status AS __invoice_status,
+                   i.currency AS __invoice_currency,
+                   CASE WHEN i.status = 'void' OR i.total < 0 THEN 0 ELSE i.total END AS __owed,
+                   sum({net}) OVER (
+                       PARTITION BY p.invoice_id ORDER BY p.attempted_at, p.payment_id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __paid_so_far,
+                   sum({net}) OVER (PARTITION BY p.invoice_id) AS __net_paid
+            FROM {raw_table_ref(pay.raw_table)} p
+            JOIN {raw_table_ref(inv.raw_table)} i ON i.invoice_id = p.invoice_id
+        )
+        SELECT {p(pay.source)}, {p(pay.name)}, {_key_expr(pay, "r")}, 'amount',
+               CAST(r.amount AS VARCHAR), 'overpayment',
+               r._file || ' row ' || r._row_number || ': succeeded payment ' || r.payment_id
+               || ' of ' || {_money("r.amount")} || ' ' || r.currency || ' takes invoice '
+               || r.invoice_id || ' to a net paid (succeeded - refunded) of '
+               || {_money("r.__paid_so_far")} || ', '
+               || CASE
+                    WHEN r.__invoice_status = 'void'
+                        THEN 'but the invoice is void (nothing is owed)'
+                    WHEN r.__total <= 0
+                        THEN 'but it is a credit invoice (total ' || {_money("r.__total")}
+                            || ', nothing is owed)'
+                    ELSE 'above its total of ' || {_money("r.__total")} || ' '
+                        || r.__invoice_currency
+                  END
+               || '; over-paid by ' || {_money("r.__net_paid - r.__owed")}
+               || ' in all. Refund or re-apply the excess, or correct the payment''s amount'
+               || ' or invoice_id.',
+               r._file, r._row_number, {p(run_id)}, {p(checked_at)}
+        FROM paid r
+        WHERE r.status = 'succeeded' AND r.__net_paid > r.__owed AND r.__paid_so_far > r.__owed
+    """
+    return sql, p.values
+
+
+def _rule_rows(con: duckdb.DuckDBPyConnection, t: Table, code: str) -> int:
+    """How many rows a rule examines: the denominator of the systematic-breach share. For
+    over-payments only succeeded payments against a loaded invoice can breach, so failed and
+    refunded attempts do not dilute the share."""
+    if code == "overpayment":
+        inv = table("billing.invoices")
+        sql = f"""SELECT count(*) FROM {raw_table_ref(t.raw_table)} p
+                  WHERE p.status = 'succeeded' AND EXISTS (
+                    SELECT 1 FROM {raw_table_ref(inv.raw_table)} i
+                    WHERE i.invoice_id = p.invoice_id)"""
+    else:
+        sql = f"SELECT count(*) FROM {raw_table_ref(t.raw_table)}"
+    return con.execute(sql).fetchall()[0][0]
+
+
 def check_references(
-    con: duckdb.DuckDBPyConnection, run_id: str, checked_at: dt.datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    checked_at: dt.datetime | None = None,
+    *,
+    fx_max_rate_age_days: int = DEFAULT_FX_MAX_RATE_AGE_DAYS,
+    as_of: dt.date | None = None,
 ) -> list[BreachSummary]:
-    """Recompute audit.reference_breaches; return per (table, column, reason) counts."""
+    """Recompute audit.reference_breaches; return per (table, column, reason) counts.
+    `as_of` is the build's as-of date: rows dated later are judged for stale FX rates on it."""
     checked_at = checked_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM audit.reference_breaches")
-        for sql, params in breach_queries(run_id, checked_at):
+        for sql, params in breach_queries(run_id, checked_at, fx_max_rate_age_days, as_of):
             con.execute(sql, params)
         con.execute("COMMIT")
     except BaseException:
@@ -177,8 +303,7 @@ def check_references(
     out = []
     for source, tname, column, code, n in rows:
         t = table(f"{source}.{tname}")
-        total = con.execute(f"SELECT count(*) FROM {raw_table_ref(t.raw_table)}").fetchall()[0][0]
-        out.append(BreachSummary(t.qualified_name, column, code, n, total))
+        out.append(BreachSummary(t.qualified_name, column, code, n, _rule_rows(con, t, code)))
     return out
 
 

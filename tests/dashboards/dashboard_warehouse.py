@@ -69,6 +69,9 @@ DDL: dict[str, str] = {
     "rows_quarantined BIGINT, loaded_at TIMESTAMP, status VARCHAR",
     "audit.check_results": "run_id VARCHAR, check_name VARCHAR, asset VARCHAR, passed BOOLEAN, "
     "blocking BOOLEAN, description VARCHAR, checked_at TIMESTAMP",
+    "audit.reference_breaches": 'source VARCHAR, "table" VARCHAR, "key" VARCHAR, '
+    '"column" VARCHAR, value VARCHAR, reason_code VARCHAR, reason VARCHAR, file VARCHAR, '
+    "row_number BIGINT, run_id VARCHAR, checked_at TIMESTAMP",
     "quarantine.rows": 'source VARCHAR, "table" VARCHAR, file VARCHAR, row_number BIGINT, '
     '"column" VARCHAR, reason_code VARCHAR, reason VARCHAR, raw_record VARCHAR, '
     "run_id VARCHAR, extract_id VARCHAR, quarantined_at TIMESTAMP",
@@ -87,6 +90,9 @@ LATER_DDL: dict[str, str] = {
     "cogs_vendor_usd DECIMAL(18,2), cogs_support_usd DECIMAL(18,2), "
     "cogs_implementation_usd DECIMAL(18,2), gross_margin_usd DECIMAL(18,2), "
     "gross_margin_pct DOUBLE",
+    "marts.excluded_facts": "fact_table VARCHAR, reason VARCHAR, excluded_rows BIGINT, "
+    "unknown_accounts BIGINT, amount_usd DECIMAL(18,2), missing_fx_rows BIGINT, "
+    "first_date DATE, last_date DATE, amount_basis VARCHAR, left_out_of VARCHAR",
     "marts.billing_exceptions": "exception_key VARCHAR, exception_type VARCHAR, "
     "account_id VARCHAR, subscription_id VARCHAR, charge_id VARCHAR, period_start DATE, "
     "expected_amount DECIMAL(18,2), issued_amount DECIMAL(18,2), difference DECIMAL(18,2), "
@@ -502,6 +508,52 @@ def _company() -> dict[str, list[tuple]]:
             dt.datetime(2026, 11, 20, 2, 1, 30),
         )
     )
+    checked = dt.datetime(2026, 11, 20, 2, 2)
+    tables["audit.reference_breaches"] = [
+        (
+            "support",
+            "tickets",
+            "T-9",
+            "account_id",
+            "GHOST",
+            "unknown_reference",
+            "support/tickets/tickets_20261120.csv row 4: account_id 'GHOST' names no row of "
+            "crm.accounts in any extract so far; send the missing row or fix the id.",
+            "support/tickets/tickets_20261120.csv",
+            4,
+            "run-0002",
+            checked,
+        ),
+        (
+            "billing",
+            "payments",
+            "PAY-7",
+            "amount",
+            "1000000.0000",
+            "overpayment",
+            "billing/payments/payments_20261120.csv row 9: succeeded payment PAY-7 of "
+            "1000000.00 USD takes invoice INV-A001-202609 to a net paid of 1004761.00, above "
+            "its total of 4761.00 USD; over-paid by 1000000.00 in all.",
+            "billing/payments/payments_20261120.csv",
+            9,
+            "run-0002",
+            checked,
+        ),
+        (
+            "billing",
+            "invoices",
+            "INV-A004-202611",
+            "currency",
+            "EUR",
+            "stale_fx_rate",
+            "billing/invoices/invoices_20261120.csv row 3: the latest EUR rate on or before "
+            "2026-11-01 (invoice_date) is of 2026-10-01, 31 days old (allowed: 7).",
+            "billing/invoices/invoices_20261120.csv",
+            3,
+            "run-0002",
+            checked,
+        ),
+    ]
     tables["audit.check_results"].append(
         (
             "run-0003",
@@ -558,6 +610,32 @@ def _later(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
                 float((mrr_usd - cogs) / mrr_usd),
             )
         )
+    out["marts.excluded_facts"] = [
+        (
+            "support.tickets",
+            "unknown_account",
+            1,
+            1,
+            Decimal("18.75"),
+            0,
+            AS_OF,
+            AS_OF,
+            "support cost (R7 rate)",
+            "support cost, margin, support metrics",
+        ),
+        (
+            "billing.one_time_charges",
+            "unknown_account",
+            0,
+            0,
+            Decimal(0),
+            0,
+            None,
+            None,
+            "charge amount",
+            "revenue, billing reconciliation, margin",
+        ),
+    ]
     out["marts.billing_exceptions"] = [
         (
             "BX-1",

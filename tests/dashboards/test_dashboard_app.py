@@ -114,6 +114,17 @@ def test_data_quality_reason_filter(warehouse: Path) -> None:
     assert {m.label for m in at.metric} >= {"Files", "Rows read", "Rows quarantined"}
 
 
+def test_data_quality_shows_breaches_and_excluded_facts(full_warehouse: Path) -> None:
+    at = _app().run()
+    at.switch_page("app_pages/data_quality.py").run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    assert "Facts of unknown accounts left out" in {m.label for m in at.metric}
+    at.selectbox(key="b_reason").set_value("stale_fx_rate").run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    shown = [d.value for d in at.dataframe if "reason_code" in d.value and "key" in d.value]
+    assert shown and set(shown[0]["reason_code"]) == {"stale_fx_rate"}
+
+
 def test_no_warehouse_shows_how_to_build(empty_warehouse_dir: Path) -> None:
     at = _app().run()
     assert not at.exception and not at.error, (at.exception, at.error)

@@ -171,6 +171,25 @@ def test_later_marts_queries(full_warehouse: Path) -> None:
     assert not queries.billing_exception_summary(full_warehouse).empty
 
 
+def test_breaches_and_excluded_facts(full_warehouse: Path) -> None:
+    """Issue 9: breaches reported on loaded rows, and the facts of unknown accounts the totals
+    leave out, as the Data quality page reads them."""
+    summary = queries.reference_breach_summary(full_warehouse)
+    assert list(summary.columns) == ["reason_code", "source", "table", "column", "rows"]
+    assert set(summary["reason_code"]) == {"unknown_reference", "overpayment", "stale_fx_rate"}
+    sample = queries.reference_breach_sample(full_warehouse, "overpayment", 10)
+    assert list(sample["key"]) == ["PAY-7"] and "over-paid" in sample.iloc[0]["reason"]
+    assert len(queries.reference_breach_sample(full_warehouse)) == 3
+    excluded = queries.excluded_facts(full_warehouse)
+    assert excluded.iloc[0]["fact_table"] == "support.tickets"  # most rows first
+    assert int(excluded["excluded_rows"].sum()) == 1
+    assert isinstance(excluded.iloc[0]["amount_usd"], Decimal)
+    cov = queries.mart_coverage(full_warehouse).set_index("mart")
+    assert (
+        cov.loc["excluded_facts", "built"] and cov.loc["excluded_facts", "rules"] == "data quality"
+    )
+
+
 @pytest.mark.parametrize(
     ("schema", "table"),
     [

@@ -205,8 +205,11 @@ def reference_breaches(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Referential rules of sources.md across every extract so far (audit.reference_breaches)."""
     path = warehouse.build_path(context.run_id)
+    as_of = build_info(path)["as_of_date"]
     with contextlib.closing(connect_build(path)) as con:
-        summaries = check_references(con, context.run_id)
+        summaries = check_references(
+            con, context.run_id, fx_max_rate_age_days=warehouse.fx_max_rate_age_days, as_of=as_of
+        )
         blocking = blocking_breaches(summaries)
         desc = (
             "no systematic breaches"

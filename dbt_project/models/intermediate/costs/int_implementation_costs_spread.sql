@@ -20,7 +20,7 @@ with implementations as (
             when status = 'cancelled' then cast(updated_at as date)
             else {{ as_of_date() }}
         end as end_day
-    from {{ ref('stg_support__implementations') }}
+    from {{ ref('int_implementations_screened') }}
     where not is_deleted
 ),
 

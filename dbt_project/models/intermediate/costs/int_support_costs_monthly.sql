@@ -7,7 +7,7 @@ with tickets as (
         account_id,
         {{ month_start('cast(created_at as date)') }} as month,
         coalesce(handle_minutes, 0) as handle_minutes
-    from {{ ref('stg_support__tickets') }}
+    from {{ ref('int_tickets_screened') }}
     where not is_deleted and cast(created_at as date) <= {{ as_of_date() }}
 ),
 

@@ -28,7 +28,7 @@ select
     {{ to_reporting(round_money('b.amount'), 'fx') }} as amount_usd,
     fx.units_per_usd is null as is_missing_fx_rate,
     coalesce(p.status in ('approved', 'received', 'closed'), false) as has_approved_po
-from {{ ref('stg_procurement__vendor_bills') }} as b
+from {{ ref('int_vendor_bills_screened') }} as b
 left join {{ ref('stg_procurement__vendors') }} as v on b.vendor_id = v.vendor_id
 left join pos as p on b.po_id = p.po_id
 {{ fx_join('fx', 'b.currency', 'b.bill_date') }}

@@ -25,7 +25,7 @@ with bills as (
             when service_period_end > service_period_start then service_period_end
             else {{ add_days(1, 'service_period_start') }}
         end as service_end
-    from {{ ref('stg_procurement__vendor_bills') }}
+    from {{ ref('int_vendor_bills_screened') }}
     where
         cost_type = 'cogs'
         and not is_deleted

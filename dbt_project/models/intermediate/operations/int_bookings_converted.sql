@@ -12,6 +12,6 @@ select
     o.currency,
     {{ to_reporting('o.amount', 'fx') }} as amount_usd,
     fx.units_per_usd is null as is_missing_fx_rate
-from {{ ref('stg_crm__opportunities') }} as o
+from {{ ref('int_opportunities_screened') }} as o
 {{ fx_join('fx', 'o.currency', 'o.close_date') }}
 where o.stage = 'closed_won' and o.close_date <= {{ as_of_date() }}

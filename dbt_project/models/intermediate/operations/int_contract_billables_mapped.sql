@@ -7,7 +7,7 @@ select
     subscription_id,
     cast(null as {{ dbt.type_string() }}) as charge_id,
     min(effective_date) as billed_from
-from {{ ref('stg_billing__subscription_events') }}
+from {{ ref('int_subscription_events_screened') }}
 where contract_id is not null
 group by contract_id, subscription_id
 
@@ -18,6 +18,6 @@ select
     cast(null as {{ dbt.type_string() }}) as subscription_id,
     charge_id,
     min(milestone_date) as billed_from
-from {{ ref('stg_billing__one_time_charges') }}
+from {{ ref('int_one_time_charges_screened') }}
 where contract_id is not null
 group by contract_id, charge_id

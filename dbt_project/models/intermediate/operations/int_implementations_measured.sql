@@ -22,7 +22,7 @@ with implementations as (
         i.hours_logged,
         cast(i.updated_at as date) as updated_date,
         coalesce(i.kickoff_date, cast(i.updated_at as date)) as first_known_date
-    from {{ ref('stg_support__implementations') }} as i
+    from {{ ref('int_implementations_screened') }} as i
     left join {{ ref('stg_crm__contracts') }} as c on i.contract_id = c.contract_id
 ),
 

@@ -23,7 +23,7 @@ with tickets as (
             when 'normal' then 24
             when 'low' then 72
         end as sla_target_hours
-    from {{ ref('stg_support__tickets') }}
+    from {{ ref('int_tickets_screened') }}
     where created_at < {{ as_of_end_ts() }}
 ),
 

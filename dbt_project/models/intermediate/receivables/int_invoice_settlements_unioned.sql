@@ -11,7 +11,7 @@ with invoices as (
         invoice_id,
         invoice_date,
         status
-    from {{ ref('stg_billing__invoices') }}
+    from {{ ref('int_invoices_screened') }}
     where invoice_date <= {{ as_of_date() }}
 ),
 
@@ -26,7 +26,7 @@ events as (
         cast(attempted_at as date) as event_date,
         amount,
         currency
-    from {{ ref('stg_billing__payments') }}
+    from {{ ref('int_payments_screened') }}
     where cast(attempted_at as date) <= {{ as_of_date() }}
 
     union all
@@ -41,7 +41,7 @@ events as (
         issued_date as event_date,
         amount,
         currency
-    from {{ ref('stg_billing__credit_notes') }}
+    from {{ ref('int_credit_notes_screened') }}
     where issued_date <= {{ as_of_date() }}
 )
 

@@ -8,7 +8,7 @@
 -- stay receivables (no write-off event exists in the sources). total_usd at the invoice date (R1).
 with invoices as (
     select *
-    from {{ ref('stg_billing__invoices') }}
+    from {{ ref('int_invoices_screened') }}
     where invoice_date <= {{ as_of_date() }}
 ),
 

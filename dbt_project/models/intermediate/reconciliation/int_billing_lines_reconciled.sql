@@ -34,8 +34,8 @@ issued_lines as (
         l.amount,
         i.account_id,
         i.currency
-    from {{ ref('stg_billing__invoice_lines') }} as l
-    inner join {{ ref('stg_billing__invoices') }} as i on l.invoice_id = i.invoice_id
+    from {{ ref('int_invoice_lines_screened') }} as l
+    inner join {{ ref('int_invoices_screened') }} as i on l.invoice_id = i.invoice_id
     where i.status <> 'void' and i.invoice_date <= {{ as_of_date() }}
 ),
 

@@ -44,7 +44,7 @@ with lines as (
         cast(1 as decimal(18, 4)) as quantity,
         {{ round_money('amount') }} as amount,
         true as is_billed
-    from {{ ref('stg_billing__one_time_charges') }}
+    from {{ ref('int_one_time_charges_screened') }}
     where milestone_date <= {{ as_of_date() }}
 )
 

@@ -15,7 +15,7 @@ with credit_note_families as (
         il.invoice_id,
         max(p.product_family) as product_family,
         count(distinct p.product_family) as n_families
-    from {{ ref('stg_billing__invoice_lines') }} as il
+    from {{ ref('int_invoice_lines_screened') }} as il
     inner join {{ ref('stg_billing__plans') }} as p on il.plan_id = p.plan_id
     group by il.invoice_id
 ),
@@ -51,7 +51,7 @@ items as (
         cast(0 - {{ to_reporting(round_money('cn.amount'), 'fx') }} as decimal(18, 2)) as amount_usd,
         cn.currency,
         true as is_billed
-    from {{ ref('stg_billing__credit_notes') }} as cn
+    from {{ ref('int_credit_notes_screened') }} as cn
     left join credit_note_families as f on cn.invoice_id = f.invoice_id
     {{ fx_join('fx', 'cn.currency', 'cn.issued_date') }}
     where cn.issued_date <= {{ as_of_date() }}

@@ -43,7 +43,7 @@ usage_monthly as (
         subscription_id,
         {{ month_start('cast(occurred_at as date)') }} as usage_month,
         cast(sum(quantity) as decimal(18, 4)) as units
-    from {{ ref('stg_billing__usage') }}
+    from {{ ref('int_usage_screened') }}
     where cast(occurred_at as date) <= {{ as_of_date() }}
     group by subscription_id, {{ month_start('cast(occurred_at as date)') }}
 ),

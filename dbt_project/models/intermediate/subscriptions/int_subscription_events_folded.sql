@@ -23,7 +23,7 @@ events as (
             partition by e.subscription_id
             order by e.effective_date, e.recorded_at, e.event_id
         ) as seq
-    from {{ ref('stg_billing__subscription_events') }} as e
+    from {{ ref('int_subscription_events_screened') }} as e
     left join plans as p on e.plan_id = p.plan_id
 ),
 
