@@ -444,7 +444,9 @@ def _record_and_landing_faults(
         (out / rel).write_text("rate_date,currency,units_per_usd\n", encoding="utf-8")
         refused[rel] = (fx.qualified_name, "duplicate_extract")
     link = payments / f"{end.isoformat()}T150000Z.csv"
-    link.symlink_to(os.path.relpath(out.parent / f"{out.name}.truth" / "bad_rows.csv", payments))
+    outside = out.parent / f"{out.name}.truth" / "outside_landing.csv"
+    outside.write_text(",".join(t.column_names) + "\n", encoding="utf-8")
+    link.symlink_to(os.path.relpath(outside, payments))
     refused[link.relative_to(out).as_posix()] = (t.qualified_name, "outside_landing")
     for rel, (qname, reason) in refused.items():
         src, name = qname.split(".") if qname else ("", "")

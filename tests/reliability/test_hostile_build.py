@@ -31,10 +31,12 @@ class Story:
     results: dict[str, BuildResult] = field(default_factory=dict)
     targets: dict[str, Path] = field(default_factory=dict)
     killed: tuple[Path, Path, set[str]] | None = None  # current before, after, build files
+    concurrent: str = ""  # what a second build said while the first was running
 
 
-def kill_a_build(s: Settings) -> tuple[Path, Path, set[str]]:
-    """SIGKILL a `subops build` process as soon as its build file exists."""
+def kill_a_build(s: Settings, st: Story) -> tuple[Path, Path, set[str]]:
+    """SIGKILL a `subops build` process as soon as its build file exists (and, while it runs,
+    try a second build: it must be refused)."""
     before = s.current_warehouse.resolve()
     known = set(os.listdir(s.builds_dir))
     proc = subprocess.Popen(
@@ -56,7 +58,10 @@ def kill_a_build(s: Settings) -> tuple[Path, Path, set[str]]:
     while time.monotonic() < deadline and set(os.listdir(s.builds_dir)) <= known:
         assert proc.poll() is None, "the build ended before it could be killed"
         time.sleep(0.05)
-    time.sleep(0.3)  # let it write into the build file
+    try:
+        run_build(s)
+    except RuntimeError as exc:
+        st.concurrent = str(exc)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     return before, s.current_warehouse.resolve(), set(os.listdir(s.builds_dir)) - known
@@ -90,7 +95,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
 
     accounts = table("crm.accounts")
     write_csv(landing / "crm/accounts" / f"{DAYS[2]}.csv", list(accounts.column_names), [])
-    st.killed = kill_a_build(s)
+    st.killed = kill_a_build(s, st)
     st.results["empty_snapshot"] = run_build(s)
     st.targets["empty_snapshot"] = s.current_warehouse.resolve()
     st.results["confirmed"] = run_build(s.model_copy(update={"confirm_deletions": True}))
@@ -150,3 +155,7 @@ def test_a_killed_build_leaves_the_published_warehouse_and_the_next_build_works(
     remaining = set(os.listdir(story.settings.builds_dir))
     assert not {f for f in leftovers if f.endswith(".duckdb")} & remaining  # ... and is gone
     assert story.results["confirmed"].published
+
+
+def test_a_second_build_while_one_runs_is_refused(story: Story):
+    assert story.concurrent.startswith(f"another build is writing {story.settings.warehouse_dir}")

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from pipelines.contract import TABLES
-from pipelines.contract.model import ROW_REJECT_REASONS
+from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
 from pipelines.generate import generate
 from pipelines.settings import get_settings
 from pipelines.warehouse.build import run_build
@@ -31,7 +31,11 @@ def test_generated_company_builds_and_publishes(tmp_path):
         bad_rows=0.01,
     )
     with (tmp_path / "landing.truth" / "bad_rows.csv").open() as fh:
-        truth = [d for d in csv.DictReader(fh) if d["reason_code"] in ROW_REJECT_REASONS]
+        truth = [
+            d
+            for d in csv.DictReader(fh)
+            if d["reason_code"] in ROW_REJECT_REASONS | RECORD_REJECT_REASONS
+        ]
     s = get_settings(landing_dir=landing, warehouse_dir=tmp_path / "wh")
     r = run_build(s)
     assert r.published, r.failure_reason
@@ -49,7 +53,7 @@ def test_generated_company_builds_and_publishes(tmp_path):
                 d["table"],
                 d["file"],
                 int(d["row_number"]),
-                d["column"],
+                d["column"] or None,
                 d["reason_code"],
             )
             for d in truth
