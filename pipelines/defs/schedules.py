@@ -66,16 +66,22 @@ def new_extracts_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinitio
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
     def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-        """Request a build when landing files exist that the published warehouse has not loaded
-        (run key = digest of those files, so each set of new files builds once)."""
-        from pipelines.warehouse.build import pending_files
+        """Request a build when landing files exist that the published warehouse has not loaded,
+        or the files refused under the landing folder changed (run key = digest of both, so each
+        change builds once)."""
+        from pipelines.warehouse.build import landing_scan, pending_files, refusals_changed
 
-        pending = pending_files(warehouse.settings())
-        if not pending:
+        settings = warehouse.settings()
+        scan = landing_scan(settings)
+        pending = pending_files(settings, scan)
+        if not pending and (
+            not settings.current_warehouse.exists() or not refusals_changed(settings, scan)
+        ):
             return dg.SkipReason("no new extract files")
-        digest = hashlib.sha256(
-            "\n".join(f"{f.rel}:{sha}" for f, sha in pending).encode()
-        ).hexdigest()[:16]
+        lines = [f"{f.rel}:{sha}" for f, sha in pending] + [
+            f"refused {r.rel}:{r.code}" for r in scan.refused
+        ]
+        digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
         return dg.RunRequest(
             run_key=f"extracts-{digest}", tags={"subops/new_files": str(len(pending))}
         )

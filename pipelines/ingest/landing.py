@@ -17,6 +17,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from pipelines.contract import SOURCES, TABLES, Table
 
 READABLE_FORMATS = ("csv", "parquet")
@@ -254,7 +256,9 @@ def latest_extract_date(
     ).latest_extract_date()
 
 
-def record_refused(con, scan: LandingScan, run_id: str, at: dt.datetime) -> int:
+def record_refused(
+    con: duckdb.DuckDBPyConnection, scan: LandingScan, run_id: str, at: dt.datetime
+) -> int:
     """Replace the landing refusals in `quarantine.files` with this scan's: they describe the
     folder as it is now (a fixed file drops out, a future extract is loaded on its day)."""
     from pipelines.contract.model import LANDING_REJECT_REASONS

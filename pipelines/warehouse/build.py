@@ -114,7 +114,7 @@ class BuildResult:
         return lines
 
 
-def _scan(settings: Settings, as_of: dt.date | None = None) -> LandingScan:
+def landing_scan(settings: Settings, as_of: dt.date | None = None) -> LandingScan:
     """The landing folder as a build sees it (extracts dated after the horizon are refused)."""
     tolerance = settings.extract_future_tolerance_days
     today = horizon(dt.datetime.now(dt.UTC).date(), as_of, tolerance)
@@ -125,7 +125,7 @@ def pending_files(
     settings: Settings, scan: LandingScan | None = None
 ) -> list[tuple[LandingFile, str]]:
     """Accepted landing files (with sha256) the published warehouse has not loaded as they are."""
-    scan = scan or _scan(settings)
+    scan = scan or landing_scan(settings)
     done: set[tuple[str, str]] = set()
     if settings.current_warehouse.exists():
         with (
@@ -219,7 +219,7 @@ def run_build(
             f"the landing folder {settings.landing_dir} does not exist or cannot be read: "
             "set SUBOPS_LANDING_DIR or pass --landing"
         )
-    scan = _scan(settings, as_of or settings.as_of_date)
+    scan = landing_scan(settings, as_of or settings.as_of_date)
     as_of = as_of or settings.as_of_date or scan.latest_extract_date()
     as_of = as_of or dt.datetime.now(dt.UTC).date()
     with writer_lock(settings):

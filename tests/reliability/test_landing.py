@@ -130,3 +130,38 @@ def test_refusals_are_recorded_fresh_on_every_build(tmp_path, con):
     assert rows == [
         ("billing", "payments", "billing/payments/2099-01-01.csv", "future_extract", "r2", 1)
     ]
+
+
+def test_a_new_refused_file_is_news_for_the_nightly_and_the_sensor(tmp_path):
+    """A misplaced file alone must reach the build summary: refusals that differ from those the
+    published warehouse reports make the build (and the new-extracts sensor) run."""
+    import dagster as dg
+    import duckdb
+
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.resources import WarehouseResource
+    from pipelines.ingest.schema import ensure_schema
+    from pipelines.settings import get_settings
+    from pipelines.warehouse.build import landing_scan, pending_files, refusals_changed
+
+    landing = write_clean(tmp_path / "landing")
+    s = get_settings(landing_dir=landing, warehouse_dir=tmp_path / "wh")
+    s.builds_dir.mkdir(parents=True)
+    build = s.builds_dir / "b.duckdb"
+    with duckdb.connect(str(build)) as c:
+        ensure_schema(c)
+        for f in landing_scan(s).files:
+            c.execute(
+                "INSERT INTO audit.load_log (file, sha256, status) VALUES ($f, $s, 'loaded')",
+                {"f": f.rel, "s": f.sha256()},
+            )
+        record_refused(c, landing_scan(s), "r0", dt.datetime(2026, 1, 1))
+    s.current_warehouse.symlink_to(build)
+    sensor = build_definitions(s).resolve_sensor_def("new_extracts")
+    ctx = dg.build_sensor_context(resources={"warehouse": WarehouseResource.from_settings(s)})
+
+    assert pending_files(s) == [] and not refusals_changed(s, landing_scan(s))
+    assert isinstance(sensor(ctx), dg.SkipReason)
+    touch(landing, "billing/payments/latest.csv")
+    assert pending_files(s) == [] and refusals_changed(s, landing_scan(s))
+    assert isinstance(sensor(ctx), dg.RunRequest)
