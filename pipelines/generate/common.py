@@ -1,4 +1,5 @@
-"""Small shared helpers: value formatting in the contract's CSV forms, the price book, FX levels."""
+"""Small shared helpers: rows and value formatting in the contract's CSV forms, the price book, FX
+levels."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+from pipelines.contract import TABLES
 from pipelines.generate.billing import Plan
 
+DAY = dt.timedelta(days=1)
+COLS = {t.qualified_name: t.column_names for t in TABLES}
 #: day 0 of numpy datetime64[D] / Arrow Date32, as a proleptic ordinal
 EPOCH_ORD = dt.date(1970, 1, 1).toordinal()
 CURRENCIES = ("USD", "EUR", "GBP", "JPY")
 #: units per USD around which the FX random walk moves
 FX_LEVEL = {"EUR": Decimal("0.92"), "GBP": Decimal("0.79"), "JPY": Decimal("150")}
+
+
+def R(table: str, known: dt.date, **kw: object) -> tuple:
+    """A row: (known day, key, values in contract column order). Values are text or None."""
+    cols = COLS[table]
+    return (known, kw[cols[0]], *(kw.get(c) for c in cols))
 
 
 @lru_cache(maxsize=200_000)

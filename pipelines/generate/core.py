@@ -22,8 +22,9 @@ import pyarrow.parquet as pq
 
 from pipelines.contract import SOURCES, TABLES, LoadMode, Table, table
 from pipelines.generate.common import EPOCH_ORD, b2s, d2s, dec, price_book, ts
-from pipelines.generate.company import Ctx, simulate_account
+from pipelines.generate.company import simulate_account
 from pipelines.generate.corrupt import Corruptor
+from pipelines.generate.params import Params
 from pipelines.generate.procurement import fx_rows, procurement
 
 CHUNK = 500
@@ -250,7 +251,7 @@ def generate(
     horizon = end + dt.timedelta(days=max(daily, SIM_DAYS_AFTER_END))
     plans, plan_rows = price_book()
     n_accounts = max(3, round(1000 * scale))
-    ctx = Ctx(seed, start, end, horizon, n_accounts, exception_rate, plans)
+    ctx = Params(seed, start, end, horizon, n_accounts, exception_rate, plans)
     sink = Sink(out, fmt)
     by_name = {t.qualified_name: t for t in TABLES}
     corrupt = Corruptor(seed, bad_rows, end, by_name) if bad_rows > 0 else None

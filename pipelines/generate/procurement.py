@@ -10,8 +10,8 @@ from decimal import Decimal
 import numpy as np
 
 from pipelines.generate.billing import add_months, money
-from pipelines.generate.common import FX_LEVEL, d2s, dec, q, ts
-from pipelines.generate.company import DAY, MANAGERS, R
+from pipelines.generate.common import DAY, FX_LEVEL, R, d2s, dec, q, ts
+from pipelines.generate.params import MANAGERS
 
 EMPLOYEES = (
     "ops.ito@subops.example",
