@@ -29,6 +29,7 @@ from pipelines.generate.procurement import fx_rows, procurement
 
 CHUNK = 500
 USAGE_COLS = table("billing.usage").column_names
+BY_NAME = {t.qualified_name: t for t in TABLES}
 
 
 @dataclass
@@ -233,132 +234,163 @@ def generate(
 ) -> GenerateResult:
     """Write a landing folder of the simulated company (see module docstring)."""
     out = Path(out)
-    truth = out.parent / f"{out.name}.truth"
     if end < start:
         raise ValueError("end must be on or after start")
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"unknown format {fmt!r}")
     say = progress or (lambda _m: None)
-    for src in SOURCES:  # only what we write: a rerun replaces it
-        shutil.rmtree(out / src, ignore_errors=True)
-    shutil.rmtree(truth, ignore_errors=True)
-    out.mkdir(parents=True, exist_ok=True)
-    truth.mkdir(parents=True)
+    truth = _fresh_folders(out)
     days = [end + dt.timedelta(days=k) for k in range(1, daily + 1)]
     last = days[-1] if days else end
     # The world is simulated to a horizon independent of --daily (up to SIM_DAYS_AFTER_END), so
     # adding nightly extracts never rewrites history: the initial extract stays byte-identical.
     horizon = end + dt.timedelta(days=max(daily, SIM_DAYS_AFTER_END))
     plans, plan_rows = price_book()
-    n_accounts = max(3, round(1000 * scale))
-    ctx = Params(seed, start, end, horizon, n_accounts, exception_rate, plans)
-    sink = Sink(out, fmt)
-    by_name = {t.qualified_name: t for t in TABLES}
-    corrupt = Corruptor(seed, bad_rows, end, by_name) if bad_rows > 0 else None
-    if corrupt:
-        sink.extra_columns[("crm.opportunities", end.isoformat())] = "legacy_region_code"
-        corrupt.whole_file(
-            "crm.opportunities",
-            f"crm/opportunities/{end.isoformat()}.{fmt}",
-            "legacy_region_code",
-            "extra_column",
-        )
-    counts: dict[str, int] = dict.fromkeys(by_name, 0)
-    exceptions: list[tuple] = []
-    billings: dict = {}
-    contractors: list = []
-    keep_for_files: dict[str, list[tuple]] = {}  # a few rows for the missing-column file
-
-    def emit(t: Table, per_extract: dict[str, list[tuple]]) -> None:
-        for ext, rows in per_extract.items():
-            if not rows and t.load_mode == LoadMode.APPEND and ext != end.isoformat():
-                continue
-            if t.qualified_name == "billing.payments" and ext == end.isoformat():
-                keep_for_files.setdefault(t.qualified_name, []).extend(
-                    rows[: 20 - len(keep_for_files.get(t.qualified_name, []))]
-                )
-            off = sink.write(t, ext, rows)
-            counts[t.qualified_name] += len(rows)
-            if corrupt:
-                bad = corrupt.rows(t, f"{t.source}/{t.name}/{ext}.{fmt}", rows, off + len(rows))
-                sink.write(t, ext, bad)
-                counts[t.qualified_name] += len(bad)
-
+    p = Params(seed, start, end, horizon, max(3, round(1000 * scale)), exception_rate, plans)
+    ex = _Extracts(
+        out, fmt, end, days, Corruptor(seed, bad_rows, end, BY_NAME) if bad_rows > 0 else None
+    )
     # company-wide reference data first (plans, and FX before any money fact)
-    emit(
-        by_name["billing.plans"],
+    ex.emit(
+        BY_NAME["billing.plans"],
         _snapshot(_plan_rows(plan_rows, start - dt.timedelta(days=60)), end, days),
     )
-    fx = fx_rows(seed, start - dt.timedelta(days=7), horizon)
-    emit(by_name["reference.fx_rates"], _split(by_name["reference.fx_rates"], fx, end, days))
-    say(f"simulating {n_accounts} accounts")
-    usage_t = by_name["billing.usage"]
-    for c0 in range(0, n_accounts, CHUNK):
+    ex.emit_rows(
+        BY_NAME["reference.fx_rates"], fx_rows(seed, start - dt.timedelta(days=7), horizon)
+    )
+    say(f"simulating {p.n_accounts} accounts")
+    company = _Company()
+    for c0 in range(0, p.n_accounts, CHUNK):
+        company.simulate_chunk(p, range(c0, min(p.n_accounts, c0 + CHUNK)), ex)
+        say(f"accounts {min(p.n_accounts, c0 + CHUNK)}/{p.n_accounts}")
+    for name, rows in procurement(
+        seed, start, horizon, company.billings, company.contractors
+    ).items():
+        ex.emit_rows(BY_NAME[name], rows)
+    ex.sink.close()
+    if ex.corrupt:
+        _special_files(out, fmt, end, BY_NAME, ex.keep, ex.corrupt, ex.counts, ex.sink)
+    files = sorted(p for src in SOURCES for p in (out / src).rglob(f"*.{fmt}"))
+    # only exceptions of lines that some written extract can hold
+    exceptions = [e for e in company.exceptions if e[7] <= last]
+    _write_truth(truth, ex.corrupt, exceptions)
+    say(f"wrote {len(files)} files")
+    return GenerateResult(
+        ex.counts, files, truth, len(exceptions), len(ex.corrupt.manifest) if ex.corrupt else 0
+    )
+
+
+def _fresh_folders(out: Path) -> Path:
+    """Empty the landing folder's sources (only what we write: a rerun replaces it) and the truth
+    folder beside it; returns the truth folder."""
+    truth = out.parent / f"{out.name}.truth"
+    for src in SOURCES:
+        shutil.rmtree(out / src, ignore_errors=True)
+    shutil.rmtree(truth, ignore_errors=True)
+    out.mkdir(parents=True, exist_ok=True)
+    truth.mkdir(parents=True)
+    return truth
+
+
+#: tables written from the accounts' rows (the rest are company-wide or usage frames)
+ACCOUNT_TABLES = tuple(
+    t
+    for t in TABLES
+    if t.source != "procurement"
+    and t.qualified_name not in ("billing.plans", "reference.fx_rates", "billing.usage")
+)
+
+
+@dataclass
+class _Company:
+    """What the accounts add up to beyond their rows: billing exceptions, and the billings and
+    contractor hours procurement's costs follow."""
+
+    exceptions: list[tuple] = field(default_factory=list)
+    billings: dict = field(default_factory=dict)
+    contractors: list = field(default_factory=list)
+
+    def simulate_chunk(self, p: Params, accounts: range, ex: _Extracts) -> None:
+        """Simulate a chunk of accounts and write their rows."""
         chunk_rows: dict[str, list[tuple]] = {}
         usage_parts: list[dict] = []
-        for i in range(c0, min(n_accounts, c0 + CHUNK)):
-            res = simulate_account(ctx, i)
+        for i in accounts:
+            res = simulate_account(p, i)
             for k, v in res.rows.items():
                 chunk_rows.setdefault(k, []).extend(v)
             usage_parts += res.usage
-            exceptions += res.exceptions
+            self.exceptions += res.exceptions
             for k, v in res.stats.get("billings", {}).items():
-                billings[k] = billings.get(k, Decimal(0)) + v
+                self.billings[k] = self.billings.get(k, Decimal(0)) + v
             if "contractor" in res.stats:
                 kick, go, hours, accy = res.stats["contractor"]
-                contractors.append((f"ACC-{i + 1:07d}", kick, go, hours, accy))
-        for t in TABLES:
-            if t.source == "procurement" or t.qualified_name in (
-                "billing.plans",
-                "reference.fx_rates",
-                "billing.usage",
-            ):
-                continue
+                self.contractors.append((f"ACC-{i + 1:07d}", kick, go, hours, accy))
+        for t in ACCOUNT_TABLES:
             rows = chunk_rows.get(t.qualified_name, [])
-            rows = [r for r in rows if r[0] <= horizon]
-            if t.load_mode == LoadMode.SNAPSHOT:
-                emit(t, _snapshot(rows, end, days))
-            else:
-                emit(t, _split(t, rows, end, days))
-        udf = _usage_frame(usage_parts, horizon)
-        for ext, part in [(end.isoformat(), udf.filter(pl.col("_known") <= end.toordinal()))] + [
-            (d.isoformat(), udf.filter(pl.col("_known") == d.toordinal())) for d in days
-        ]:
+            ex.emit_rows(t, [r for r in rows if r[0] <= p.horizon])
+        ex.emit_usage(_usage_frame(usage_parts, p.horizon))
+
+
+class _Extracts:
+    """Rows -> the initial extract (dated `end`) and the daily ones, each file followed by its
+    injected bad rows; counts rows per table and keeps a few good payments for the whole-file
+    faults."""
+
+    def __init__(
+        self, out: Path, fmt: str, end: dt.date, days: list[dt.date], corrupt: Corruptor | None
+    ):
+        self.fmt, self.end, self.days, self.corrupt = fmt, end, days, corrupt
+        self.sink = Sink(out, fmt)
+        self.counts: dict[str, int] = dict.fromkeys(BY_NAME, 0)
+        self.keep: dict[str, list[tuple]] = {}  # a few rows for the missing-column file
+        if corrupt:
+            self.sink.extra_columns[("crm.opportunities", end.isoformat())] = "legacy_region_code"
+            corrupt.whole_file(
+                "crm.opportunities",
+                f"crm/opportunities/{end.isoformat()}.{fmt}",
+                "legacy_region_code",
+                "extra_column",
+            )
+
+    def emit_rows(self, t: Table, rows: list[tuple]) -> None:
+        """Rows (known day, key, values...) into extracts by the table's load mode."""
+        if t.load_mode == LoadMode.SNAPSHOT:
+            self.emit(t, _snapshot(rows, self.end, self.days))
+        else:
+            self.emit(t, _split(t, rows, self.end, self.days))
+
+    def emit(self, t: Table, per_extract: dict[str, list[tuple]]) -> None:
+        initial = self.end.isoformat()
+        for ext, rows in per_extract.items():
+            if not rows and t.load_mode == LoadMode.APPEND and ext != initial:
+                continue
+            if t.qualified_name == "billing.payments" and ext == initial:
+                kept = self.keep.setdefault(t.qualified_name, [])
+                kept.extend(rows[: 20 - len(kept)])
+            off = self.sink.write(t, ext, rows)
+            self.counts[t.qualified_name] += len(rows)
+            if self.corrupt:
+                path = f"{t.source}/{t.name}/{ext}.{self.fmt}"
+                bad = self.corrupt.rows(t, path, rows, off + len(rows))
+                self.sink.write(t, ext, bad)
+                self.counts[t.qualified_name] += len(bad)
+
+    def emit_usage(self, udf: pl.DataFrame) -> None:
+        """A chunk's usage frame: rows known by `end` into the initial extract, then one daily
+        extract per arrival day; bad rows are corrupted copies of a sample."""
+        t = BY_NAME["billing.usage"]
+        parts = [(self.end.isoformat(), udf.filter(pl.col("_known") <= self.end.toordinal()))]
+        parts += [(d.isoformat(), udf.filter(pl.col("_known") == d.toordinal())) for d in self.days]
+        for ext, part in parts:
             part = part.drop("_known")
-            off = sink.write_frame(usage_t, ext, part)
-            counts["billing.usage"] += part.height
-            if corrupt and part.height:
-                sample = corrupt.sample_frame(part, f"billing/usage/{ext}.{fmt}", off)
-                bad = corrupt.rows(
-                    usage_t,
-                    f"billing/usage/{ext}.{fmt}",
-                    sample,
-                    off + part.height,
-                    population=part.height,
-                )
-                sink.write(usage_t, ext, bad)
-                counts["billing.usage"] += len(bad)
-        say(f"accounts {min(n_accounts, c0 + CHUNK)}/{n_accounts}")
-    proc = procurement(seed, start, horizon, billings, contractors)
-    for name, rows in proc.items():
-        t = by_name[name]
-        emit(
-            t,
-            _snapshot(rows, end, days)
-            if t.load_mode == LoadMode.SNAPSHOT
-            else _split(t, rows, end, days),
-        )
-    sink.close()
-    if corrupt:
-        _special_files(out, fmt, end, by_name, keep_for_files, corrupt, counts, sink)
-    files = sorted(p for src in SOURCES for p in (out / src).rglob(f"*.{fmt}"))
-    # only exceptions of lines that some written extract can hold
-    exceptions = [e for e in exceptions if e[7] <= last]
-    _write_truth(truth, corrupt, exceptions)
-    say(f"wrote {len(files)} files")
-    return GenerateResult(
-        counts, files, truth, len(exceptions), len(corrupt.manifest) if corrupt else 0
-    )
+            off = self.sink.write_frame(t, ext, part)
+            self.counts[t.qualified_name] += part.height
+            if self.corrupt and part.height:
+                path = f"billing/usage/{ext}.{self.fmt}"
+                sample = self.corrupt.sample_frame(part, path, off)
+                bad = self.corrupt.rows(t, path, sample, off + part.height, population=part.height)
+                self.sink.write(t, ext, bad)
+                self.counts[t.qualified_name] += len(bad)
 
 
 def _special_files(

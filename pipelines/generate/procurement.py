@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,23 +23,38 @@ EMPLOYEES = (
     "fin.dubois@subops.example",
 )
 
-#: vendor_id, name, category, country, currency, terms, cost_type, family, cadence (months)
-VENDORS = (
-    ("VND-001", "Amazon Web Services", "cloud_hosting", "US", "USD", 30, "cogs", "platform", 1),
-    ("VND-002", "Google Cloud", "cloud_hosting", "US", "USD", 30, "cogs", "analytics", 1),
-    ("VND-003", "Hetzner Online", "cloud_hosting", "DE", "EUR", 14, "cogs", "payments", 1),
-    ("VND-004", "Stripe", "payment_processing", "US", "USD", 0, "cogs", None, 1),
-    ("VND-005", "Adyen", "payment_processing", "NL", "EUR", 0, "cogs", "payments", 1),
-    ("VND-006", "Mapbox", "third_party_license", "US", "USD", 30, "cogs", "analytics", 3),
-    ("VND-007", "Sentry", "third_party_license", "US", "USD", 30, "cogs", "platform", 3),
-    ("VND-008", "Salesforce", "third_party_license", "US", "USD", 30, "opex", None, 1),
-    ("VND-009", "WeWork", "facilities", "GB", "GBP", 30, "opex", None, 1),
-    ("VND-010", "Mori Building", "facilities", "JP", "JPY", 30, "opex", None, 1),
-    ("VND-011", "Baker & Lane LLP", "other", "GB", "GBP", 45, "opex", None, 3),
-    ("VND-012", "Kappa Consulting", "contractor", "GB", "GBP", 30, "cogs", "services", 0),
-    ("VND-013", "Nordic Implementers", "contractor", "DE", "EUR", 30, "cogs", "services", 0),
-    ("VND-014", "Pacific Integrations", "contractor", "JP", "JPY", 30, "cogs", "services", 0),
-    ("VND-015", "Acme Services", "contractor", "US", "USD", 30, "cogs", "services", 0),
+
+class Vendor(NamedTuple):
+    vendor_id: str
+    name: str
+    category: str
+    country: str
+    currency: str
+    terms: int  # payment terms, days
+    cost_type: str  # cogs | opex
+    family: str | None  # product family its cost belongs to (None: the whole company)
+    cadence: int  # months a bill covers; 0: a contractor, bought per implementation
+
+
+VENDORS = tuple(
+    Vendor(*v)
+    for v in (
+        ("VND-001", "Amazon Web Services", "cloud_hosting", "US", "USD", 30, "cogs", "platform", 1),
+        ("VND-002", "Google Cloud", "cloud_hosting", "US", "USD", 30, "cogs", "analytics", 1),
+        ("VND-003", "Hetzner Online", "cloud_hosting", "DE", "EUR", 14, "cogs", "payments", 1),
+        ("VND-004", "Stripe", "payment_processing", "US", "USD", 0, "cogs", None, 1),
+        ("VND-005", "Adyen", "payment_processing", "NL", "EUR", 0, "cogs", "payments", 1),
+        ("VND-006", "Mapbox", "third_party_license", "US", "USD", 30, "cogs", "analytics", 3),
+        ("VND-007", "Sentry", "third_party_license", "US", "USD", 30, "cogs", "platform", 3),
+        ("VND-008", "Salesforce", "third_party_license", "US", "USD", 30, "opex", None, 1),
+        ("VND-009", "WeWork", "facilities", "GB", "GBP", 30, "opex", None, 1),
+        ("VND-010", "Mori Building", "facilities", "JP", "JPY", 30, "opex", None, 1),
+        ("VND-011", "Baker & Lane LLP", "other", "GB", "GBP", 45, "opex", None, 3),
+        ("VND-012", "Kappa Consulting", "contractor", "GB", "GBP", 30, "cogs", "services", 0),
+        ("VND-013", "Nordic Implementers", "contractor", "DE", "EUR", 30, "cogs", "services", 0),
+        ("VND-014", "Pacific Integrations", "contractor", "JP", "JPY", 30, "cogs", "services", 0),
+        ("VND-015", "Acme Services", "contractor", "US", "USD", 30, "cogs", "services", 0),
+    )
 )
 CONTRACTOR_BY_CCY = {"GBP": "VND-012", "EUR": "VND-013", "JPY": "VND-014", "USD": "VND-015"}
 # share of a family's monthly billings (USD) and a fixed monthly base (USD)
@@ -55,6 +72,7 @@ COST_SHARE = {
     "VND-011": ("0", 7000),
 }
 FX_SIGMA = {"EUR": 0.004, "GBP": 0.0045, "JPY": 0.005}
+RATE = {"USD": Decimal(1), **FX_LEVEL}
 
 
 def fx_rows(seed: int, first: dt.date, last: dt.date) -> list[tuple]:
@@ -86,59 +104,118 @@ def procurement(
 ) -> dict[str, list[tuple]]:
     """Vendors, POs and bills. `billings`: (month, family) -> billed USD (approx. FX);
     `contractors`: (account_id, kickoff, go-live, hours, account currency)."""
-    rng = random.Random(seed * 7919 + 5)
-    out: dict[str, list[tuple]] = {
-        "procurement.vendors": [],
-        "procurement.purchase_orders": [],
-        "procurement.vendor_bills": [],
-    }
-    vend_day = start - dt.timedelta(days=30)
-    for vid, name, cat, country, ccy, terms, *_ in VENDORS:
-        out["procurement.vendors"].append(
-            R(
-                "procurement.vendors",
-                vend_day,
-                vendor_id=vid,
-                vendor_name=name,
-                category=cat,
-                country=country,
-                currency=ccy,
-                payment_terms_days=str(terms),
-                updated_at=ts(vend_day, 9 * 3600),
-            )
-        )
-    po_n = bill_n = 0
-    fam_total: dict[dt.date, Decimal] = {}
-    for (m, _f), v in billings.items():
-        fam_total[m] = fam_total.get(m, Decimal(0)) + v
+    dept = _Procurement(random.Random(seed * 7919 + 5), start, horizon, billings)
+    dept.vendors()
+    for v in VENDORS:
+        if v.cadence:
+            dept.recurring_vendor(v)
+    for contractor in contractors:
+        dept.contractor(*contractor)
+    return dept.out
 
-    def po(
-        vid: str,
-        ccy: str,
-        amount: Decimal,
-        cost: str,
-        fam: str | None,
-        acct: str | None,
-        day: dt.date,
-        close_day: dt.date,
-    ) -> str | None:
-        nonlocal po_n
-        po_n += 1
-        pid = f"PO-{po_n:06d}"
+
+class _Procurement:
+    """The purchasing department: POs through approval, vendor bills through payment."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        start: dt.date,
+        horizon: dt.date,
+        billings: dict[tuple[dt.date, str], Decimal],
+    ):
+        self.rng, self.start, self.horizon, self.billings = rng, start, horizon, billings
+        self.out: dict[str, list[tuple]] = {
+            "procurement.vendors": [],
+            "procurement.purchase_orders": [],
+            "procurement.vendor_bills": [],
+        }
+        self.fam_total: dict[dt.date, Decimal] = {}
+        for (m, _f), v in billings.items():
+            self.fam_total[m] = self.fam_total.get(m, Decimal(0)) + v
+        self._pos = self._bills = 0
+
+    def vendors(self) -> None:
+        day = self.start - dt.timedelta(days=30)
+        for vid, name, cat, country, ccy, terms, *_ in VENDORS:
+            self.out["procurement.vendors"].append(
+                R(
+                    "procurement.vendors",
+                    day,
+                    vendor_id=vid,
+                    vendor_name=name,
+                    category=cat,
+                    country=country,
+                    currency=ccy,
+                    payment_terms_days=str(terms),
+                    updated_at=ts(day, 9 * 3600),
+                )
+            )
+
+    def recurring_vendor(self, v: Vendor) -> None:
+        """One PO per calendar year (its estimate from the fixed cost), bills every `cadence`
+        months: the fixed cost plus a share of the family's (or all) billings, +-7%."""
+        vid, ccy, fam, cadence = v.vendor_id, v.currency, v.family, v.cadence
+        share, fixed = COST_SHARE[vid]
+        year = self.start.year
+        while dt.date(year, 1, 1) <= self.horizon:
+            y0 = max(self.start, dt.date(year, 1, 1))
+            est = Decimal(fixed) * 14 * RATE[ccy]
+            po = _Order(vid, ccy, q(est, "1"), v.cost_type, fam, None)
+            pid = self.purchase_order(po, y0, dt.date(year, 12, 31))
+            m = y0.replace(day=1)
+            while m.year == year and m <= self.horizon:
+                e = add_months(m, cadence)
+                usd = self._cost_usd(Decimal(fixed) * cadence, Decimal(share), m, cadence, fam)
+                amt = money(usd * RATE[ccy] * Decimal(str(round(self.rng.uniform(0.93, 1.07), 3))))
+                self.vendor_bill(replace(po, amount=amt), v.terms, pid, max(m, self.start), e)
+                m = e
+            year += 1
+
+    def _cost_usd(
+        self, usd: Decimal, share: Decimal, m: dt.date, cadence: int, fam: str | None
+    ) -> Decimal:
+        """`usd` plus `share` of each month's billings (USD) of `cadence` months from m: the
+        family's, or all families'."""
+        for _ in range(cadence):
+            base = (
+                self.billings.get((m, fam), Decimal(0))
+                if fam
+                else self.fam_total.get(m, Decimal(0))
+            )
+            usd += base * share
+            m = add_months(m, 1)
+        return usd
+
+    def contractor(self, acct: str, kick: dt.date, go: dt.date, hours: Decimal, accy: str) -> None:
+        """A contractor in the account's currency area did an implementation: billed to it."""
+        v = next(v for v in VENDORS if v.vendor_id == CONTRACTOR_BY_CCY[accy])
+        vid, ccy, terms = v.vendor_id, v.currency, v.terms
+        amt = money(hours * Decimal("0.6") * Decimal(85) * RATE[ccy])
+        po = _Order(vid, ccy, amt, "cogs", "services", acct)
+        pid = self.purchase_order(po, kick - dt.timedelta(days=7), go + dt.timedelta(days=30))
+        self.vendor_bill(po, terms, pid, kick, max(go, kick + DAY))
+
+    def purchase_order(self, po: _Order, day: dt.date, close_day: dt.date) -> str | None:
+        """Requested -> approved (or rejected) -> received -> closed; returns its id unless
+        rejected. A few are approved by their requester, a few take weeks."""
+        rng = self.rng
+        self._pos += 1
+        pid = f"PO-{self._pos:06d}"
         req = rng.choice(EMPLOYEES)
         appr = req if rng.random() < 0.03 else rng.choice(MANAGERS)
         s0 = rng.randint(9 * 3600, 17 * 3600)
         lag = int((rng.uniform(4, 25) if rng.random() < 0.15 else rng.uniform(0.1, 3)) * 86400)
         base = dict(
             po_id=pid,
-            vendor_id=vid,
+            vendor_id=po.vendor_id,
             requested_by=req,
             requested_at=ts(day, s0),
-            amount=dec(amount),
-            currency=ccy,
-            cost_type=cost,
-            product_family=fam,
-            account_id=acct,
+            amount=dec(po.amount),
+            currency=po.currency,
+            cost_type=po.cost_type,
+            product_family=po.family,
+            account_id=po.account_id,
         )
         rejected = rng.random() < 0.04
         vers = [
@@ -156,8 +233,8 @@ def procurement(
         for s, status, extra in vers:
             acc.update(extra)
             kd = day + dt.timedelta(days=s // 86400)
-            if kd <= horizon:
-                out["procurement.purchase_orders"].append(
+            if kd <= self.horizon:
+                self.out["procurement.purchase_orders"].append(
                     R(
                         "procurement.purchase_orders",
                         kd,
@@ -169,36 +246,25 @@ def procurement(
                 )
         return None if rejected else pid
 
-    def bill(
-        vid: str,
-        ccy: str,
-        terms: int,
-        pid: str | None,
-        s: dt.date,
-        e: dt.date,
-        amount: Decimal,
-        cost: str,
-        fam: str | None,
-        acct: str | None,
-    ) -> None:
-        nonlocal bill_n
-        bill_n += 1
-        bid = f"BILL-{bill_n:07d}"
+    def vendor_bill(self, po: _Order, terms: int, pid: str | None, s: dt.date, e: dt.date) -> None:
+        """A bill for service period [s, e): received -> approved -> paid, or disputed."""
+        rng = self.rng
+        self._bills += 1
         bd = e + dt.timedelta(days=rng.randint(1, 6))
-        if bd > horizon:
+        if bd > self.horizon:
             return
         base = dict(
-            bill_id=bid,
-            vendor_id=vid,
+            bill_id=f"BILL-{self._bills:07d}",
+            vendor_id=po.vendor_id,
             po_id=pid,
             bill_date=d2s(bd),
             service_period_start=d2s(s),
             service_period_end=d2s(e),
-            amount=dec(amount),
-            currency=ccy,
-            cost_type=cost,
-            product_family=fam,
-            account_id=acct,
+            amount=dec(po.amount),
+            currency=po.currency,
+            cost_type=po.cost_type,
+            product_family=po.family,
+            account_id=po.account_id,
         )
         ad = bd + dt.timedelta(days=rng.randint(1, 8))
         pd_ = max(ad, bd + dt.timedelta(days=terms)) + dt.timedelta(days=rng.randint(0, 3))
@@ -208,8 +274,8 @@ def procurement(
         else:
             vers += [(ad, "approved", None), (pd_, "paid", ts(pd_, 9 * 3600))]
         for k, (day, status, paid) in enumerate(vers):
-            if day <= horizon:
-                out["procurement.vendor_bills"].append(
+            if day <= self.horizon:
+                self.out["procurement.vendor_bills"].append(
                     R(
                         "procurement.vendor_bills",
                         day,
@@ -220,49 +286,14 @@ def procurement(
                     )
                 )
 
-    rate = {"USD": Decimal(1), **FX_LEVEL}
-    # recurring vendors: one PO per calendar year, bills monthly or quarterly
-    for vid, _n, _c, _co, ccy, terms, cost, fam, cadence in VENDORS:
-        if cadence == 0:
-            continue
-        share, fixed = COST_SHARE[vid]
-        year = start.year
-        while dt.date(year, 1, 1) <= horizon:
-            y0 = max(start, dt.date(year, 1, 1))
-            est = Decimal(fixed) * 14 * rate[ccy]
-            pid = po(vid, ccy, q(est, "1"), cost, fam, None, y0, dt.date(year, 12, 31))
-            m = y0.replace(day=1)
-            while m.year == year and m <= horizon:
-                e = add_months(m, cadence)
-                usd = Decimal(fixed) * cadence
-                mm = m
-                for _ in range(cadence):
-                    base = (
-                        billings.get((mm, fam), Decimal(0))
-                        if fam
-                        else fam_total.get(mm, Decimal(0))
-                    )
-                    usd += base * Decimal(share)
-                    mm = add_months(mm, 1)
-                amt = money(usd * rate[ccy] * Decimal(str(round(rng.uniform(0.93, 1.07), 3))))
-                bill(vid, ccy, terms, pid, max(m, start), e, amt, cost, fam, None)
-                m = e
-            year += 1
-    # contractors on implementations: billed to the account
-    for acct, kick, go, hours, accy in contractors:
-        vid = CONTRACTOR_BY_CCY[accy]
-        ccy = next(v[4] for v in VENDORS if v[0] == vid)
-        terms = next(v[5] for v in VENDORS if v[0] == vid)
-        amt = money(hours * Decimal("0.6") * Decimal(85) * rate[ccy])
-        pid = po(
-            vid,
-            ccy,
-            amt,
-            "cogs",
-            "services",
-            acct,
-            kick - dt.timedelta(days=7),
-            go + dt.timedelta(days=30),
-        )
-        bill(vid, ccy, terms, pid, kick, max(go, kick + DAY), amt, "cogs", "services", acct)
-    return out
+
+@dataclass(frozen=True)
+class _Order:
+    """What a PO (and its bills) is for."""
+
+    vendor_id: str
+    currency: str
+    amount: Decimal
+    cost_type: str
+    family: str | None
+    account_id: str | None
