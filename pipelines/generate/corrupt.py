@@ -110,46 +110,59 @@ class Corruptor:
         tag = zlib.crc32(file.encode()) % 100_000
         k = int(rng.binomial(pop, self.rate))
         reasons = self.reasons(t)
+        todo = self._forced_here(t, file)
+        names = sorted(reasons)
+        todo += [names[int(rng.integers(len(names)))] for _ in range(min(k, len(rows)))]
+        out: list[tuple] = []
+        for i, reason in enumerate(todo):
+            src = rows[int(rng.integers(len(rows)))]
+            col = reasons[reason][int(rng.integers(len(reasons[reason])))]
+            self.n += 1
+            out.append(_corrupted(t, src, reason, col, tag, offset + i))
+            self.manifest.append((t.source, t.name, file, str(offset + len(out)), col, reason))
+        return out
+
+    def _forced_here(self, t: Table, file: str) -> list[str]:
+        """Reasons still to force for t, if `file` is an initial extract (then they are done)."""
         todo: list[str] = []
         if file.split("/")[-1].startswith(self.end + "."):
             for tb, reason in sorted(self.forced):
                 if tb == t.qualified_name:
                     todo.append(reason)
                     self.forced.discard((tb, reason))
-        names = sorted(reasons)
-        todo += [names[int(rng.integers(len(names)))] for _ in range(min(k, len(rows)))]
-        out: list[tuple] = []
-        cols = t.column_names
-        for i, reason in enumerate(todo):
-            src = rows[int(rng.integers(len(rows)))]
-            col = reasons[reason][int(rng.integers(len(reasons[reason])))]
-            self.n += 1
-            row = list(src)
-            if reason != "duplicate_key" and t.qualified_name != "reference.fx_rates":
-                row[0] = f"{row[0]}-B{tag}x{offset + i}"
-            j = cols.index(col) if col in cols else 0
-            c = t.column(col) if col in cols else None
-            if reason == "bad_type":
-                row[j] = BAD_TYPE[c.type]
-                if col == "rate_date":
-                    row[j] = f"2025-13-{(offset + i) % 100:02d}"
-            elif reason == "bad_enum":
-                row[j] = f"not_{row[j] or 'set'}"
-            elif reason == "bad_currency":
-                row[j] = "EURO" if row[j] != "EUR" else "eur"
-            elif reason == "bad_country":
-                row[j] = "Germany"
-            elif reason == "missing_required":
-                row[j] = None
-            elif reason == "negative_amount":
-                v = row[j]
-                row[j] = f"-{v}" if v and v[0] != "-" and v.strip("0.") else "-1.5"
-            elif reason == "out_of_range":
-                row[j] = "7"
-            elif reason == "unknown_reference":
-                row[j] = f"{(row[j] or 'X')[:3]}-NOTFOUND-{tag}x{offset + i}"
-            elif reason == "no_fx_rate":
-                row[j] = "CHF"
-            out.append(tuple(row))
-            self.manifest.append((t.source, t.name, file, str(offset + len(out)), col, reason))
-        return out
+        return todo
+
+
+def _negative(v: str | None) -> str:
+    return f"-{v}" if v and v[0] != "-" and v.strip("0.") else "-1.5"
+
+
+#: reason -> the bad value made from a good one (reasons needing more context are in _bad_value)
+BAD_VALUE = {
+    "bad_enum": lambda v: f"not_{v or 'set'}",
+    "bad_currency": lambda v: "EURO" if v != "EUR" else "eur",
+    "bad_country": lambda v: "Germany",
+    "missing_required": lambda v: None,
+    "negative_amount": _negative,
+    "out_of_range": lambda v: "7",
+    "no_fx_rate": lambda v: "CHF",
+}
+
+
+def _corrupted(t: Table, src: tuple, reason: str, col: str, tag: int, pos: int) -> tuple:
+    """A copy of a good row with `col` made bad for `reason`, under a fresh key (a duplicate
+    keeps its key; FX rows are keyed by date and currency, one of which is made bad)."""
+    row = list(src)
+    if reason != "duplicate_key" and t.qualified_name != "reference.fx_rates":
+        row[0] = f"{row[0]}-B{tag}x{pos}"
+    cols = t.column_names
+    if col not in cols:  # duplicate_key of a composite key
+        return tuple(row)
+    j = cols.index(col)
+    if reason == "bad_type":
+        row[j] = f"2025-13-{pos % 100:02d}" if col == "rate_date" else BAD_TYPE[t.column(col).type]
+    elif reason == "unknown_reference":
+        row[j] = f"{(row[j] or 'X')[:3]}-NOTFOUND-{tag}x{pos}"
+    elif reason in BAD_VALUE:
+        row[j] = BAD_VALUE[reason](row[j])
+    return tuple(row)
