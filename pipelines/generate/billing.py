@@ -101,82 +101,116 @@ def _terms(e: Event, plans: Mapping[str, Plan], cur: tuple | None) -> tuple[str,
 
 
 def _recurring_lines(evs: Sequence[Event], plans: Mapping[str, Plan], as_of: dt.date) -> list[Line]:
-    out: list[Line] = []
-    first = evs[0]
-    sub, acct, ccy = first.subscription_id, first.account_id, first.currency
-    terms: tuple[str, Decimal, Decimal] | None = None
-    active = False
-    anchor: dt.date | None = None
-    k = 0  # index of the next period to bill, counted from the anchor
-    billed: tuple[dt.date, dt.date] | None = None  # last billed period [s, e)
+    return _RecurringBilling(evs[0], plans, as_of).lines(evs)
 
-    def period(i: int) -> tuple[dt.date, dt.date]:
-        n = plans[terms[0]].billing_period_months or 1
-        return add_months(anchor, i * n), add_months(anchor, (i + 1) * n)
 
-    def bill_until(limit: dt.date) -> None:
+class _RecurringBilling:
+    """R3 for one recurring subscription, event by event: full periods from the anchor while
+    active; a mid-period change credits the rest of the billed period and charges it at the new
+    terms (a new period length re-anchors instead); pause/cancel credit the rest."""
+
+    def __init__(self, first: Event, plans: Mapping[str, Plan], as_of: dt.date):
+        self.sub, self.acct, self.ccy = first.subscription_id, first.account_id, first.currency
+        self.plans, self.as_of = plans, as_of
+        self.out: list[Line] = []
+        self.terms: tuple[str, Decimal, Decimal] | None = None
+        self.active = False
+        self.anchor: dt.date | None = None
+        self.k = 0  # index of the next period to bill, counted from the anchor
+        self.billed: tuple[dt.date, dt.date] | None = None  # last billed period [s, e)
+
+    def lines(self, evs: Sequence[Event]) -> list[Line]:
+        for e in evs:
+            if e.effective_date > self.as_of:
+                break
+            self._bill_until(e.effective_date)
+            self._apply(e)
+        self._bill_until(self.as_of + dt.timedelta(days=1))
+        return self.out
+
+    def _apply(self, e: Event) -> None:
+        t = e.event_type
+        if t == "activate" or (t == "resume" and self.terms is not None):
+            if t == "activate":
+                self.terms = _terms(e, self.plans, self.terms)
+            self.active, self.anchor, self.k, self.billed = True, e.effective_date, 0, None
+        elif t in ("change", "renew") and self.terms is not None:
+            self._change(e)
+        elif t in ("pause", "cancel"):
+            if self._covering(e.effective_date):
+                self._credit(e.effective_date, e.event_id)
+            self.active, self.billed = False, None
+
+    def _change(self, e: Event) -> None:
+        d = e.effective_date
+        new = _terms(e, self.plans, self.terms)
+        if new == self.terms:
+            return
+        cov = self._covering(d)
+        if self._months(self.terms) != self._months(new):
+            if cov:
+                self._credit(d, e.event_id)
+            self.terms = new
+            if self.active:
+                self.anchor, self.k, self.billed = d, 0, None
+            return
+        if cov:
+            self._credit(d, e.event_id)
+            s, end = cov
+            pid, q, p = new
+            amt = money(q * p * Decimal((end - d).days) / Decimal((end - s).days))
+            self.out.append(
+                Line(
+                    self.acct,
+                    self.ccy,
+                    d,
+                    "proration",
+                    pid,
+                    d,
+                    end,
+                    q,
+                    amt,
+                    self.sub,
+                    cause=e.event_id,
+                )
+            )
+        self.terms = new
+
+    def _months(self, terms: tuple[str, Decimal, Decimal]) -> int | None:
+        return self.plans[terms[0]].billing_period_months
+
+    def _period(self, i: int) -> tuple[dt.date, dt.date]:
+        n = self._months(self.terms) or 1
+        return add_months(self.anchor, i * n), add_months(self.anchor, (i + 1) * n)
+
+    def _bill_until(self, limit: dt.date) -> None:
         """Bill full periods starting before `limit` (and on or before as_of)."""
-        nonlocal k, billed
-        while active:
-            s, e = period(k)
-            if s >= limit or s > as_of:
+        while self.active:
+            s, e = self._period(self.k)
+            if s >= limit or s > self.as_of:
                 return
-            pid, q, p = terms
-            out.append(Line(acct, ccy, s, "recurring", pid, s, e, q, money(q * p), sub))
-            billed, k = (s, e), k + 1
+            pid, q, p = self.terms
+            self.out.append(
+                Line(self.acct, self.ccy, s, "recurring", pid, s, e, q, money(q * p), self.sub)
+            )
+            self.billed, self.k = (s, e), self.k + 1
 
-    def covering(d: dt.date) -> tuple[dt.date, dt.date] | None:
-        if active and billed and billed[0] < d < billed[1]:
-            return billed
+    def _covering(self, d: dt.date) -> tuple[dt.date, dt.date] | None:
+        """The billed period d falls strictly inside, while active."""
+        if self.active and self.billed and self.billed[0] < d < self.billed[1]:
+            return self.billed
         return None
 
-    def credit(d: dt.date, cause: str) -> None:
-        s, e = billed
-        pid, q, p = terms
+    def _credit(self, d: dt.date, cause: str) -> None:
+        """Credit the rest of the billed period from d at the current terms."""
+        s, e = self.billed
+        pid, q, p = self.terms
         amt = -money(q * p * Decimal((e - d).days) / Decimal((e - s).days))
-        out.append(Line(acct, ccy, d, "proration", pid, d, e, q, money(amt), sub, cause=cause))
-
-    for e_ in evs:
-        d = e_.effective_date
-        if d > as_of:
-            break
-        bill_until(d)
-        t = e_.event_type
-        if t == "activate" or (t == "resume" and terms is not None):
-            if t == "activate":
-                terms = _terms(e_, plans, terms)
-            active, anchor, k, billed = True, d, 0, None
-        elif t in ("change", "renew"):
-            if terms is None:
-                continue
-            new = _terms(e_, plans, terms)
-            if new == terms:
-                continue
-            cov = covering(d)
-            old_n = plans[terms[0]].billing_period_months
-            new_n = plans[new[0]].billing_period_months
-            if old_n != new_n:
-                if cov:
-                    credit(d, e_.event_id)
-                terms = new
-                if active:
-                    anchor, k, billed = d, 0, None
-            else:
-                if cov:
-                    s, e = cov
-                    credit(d, e_.event_id)
-                    pid, q, p = new
-                    amt = money(q * p * Decimal((e - d).days) / Decimal((e - s).days))
-                    out.append(
-                        Line(acct, ccy, d, "proration", pid, d, e, q, amt, sub, cause=e_.event_id)
-                    )
-                terms = new
-        elif t in ("pause", "cancel"):
-            if covering(d):
-                credit(d, e_.event_id)
-            active, billed = False, None
-    bill_until(as_of + dt.timedelta(days=1))
-    return out
+        self.out.append(
+            Line(
+                self.acct, self.ccy, d, "proration", pid, d, e, q, money(amt), self.sub, cause=cause
+            )
+        )
 
 
 def active_intervals(
