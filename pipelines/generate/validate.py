@@ -24,6 +24,19 @@ def check_value(c: Column, v: str | None) -> str | None:
     """Reason code of a bad non-empty value (None when fine); emptiness is checked by rows."""
     if v is None or v == "":
         return None
+    return _type_fault(c, v) or _domain_fault(c, v)
+
+
+#: types whose text form a pattern or a list decides
+_TYPE_OK = {
+    T.DECIMAL: lambda v: _DEC.match(v) is not None,
+    T.INT: lambda v: _INT.match(v) is not None,
+    T.BOOL: lambda v: v in ("true", "false"),
+}
+
+
+def _type_fault(c: Column, v: str) -> str | None:
+    """`bad_type` when v is not a value of the column's type."""
     try:
         if c.type == T.DATE:
             dt.date.fromisoformat(v) if len(v) == 10 else _fail()
@@ -31,14 +44,15 @@ def check_value(c: Column, v: str | None) -> str | None:
             if not _TS.match(v):
                 return "bad_type"
             dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-        elif (
-            (c.type == T.DECIMAL and not _DEC.match(v))
-            or (c.type == T.INT and not _INT.match(v))
-            or (c.type == T.BOOL and v not in ("true", "false"))
-        ):
+        elif c.type in _TYPE_OK and not _TYPE_OK[c.type](v):
             return "bad_type"
     except ValueError:
         return "bad_type"
+    return None
+
+
+def _domain_fault(c: Column, v: str) -> str | None:
+    """A well-typed value outside the column's domain (enum, code pattern, minimum, allowed)."""
     if c.type == T.ENUM and v not in c.enum:
         return "bad_enum"
     if c.type == T.CURRENCY and not _CCY.match(v):
