@@ -263,14 +263,13 @@ def generate(
     for c0 in range(0, p.n_accounts, CHUNK):
         company.simulate_chunk(p, range(c0, min(p.n_accounts, c0 + CHUNK)), ex)
         say(f"accounts {min(p.n_accounts, c0 + CHUNK)}/{p.n_accounts}")
-    for name, rows in procurement(
-        seed, start, horizon, company.billings, company.contractors
-    ).items():
+    costs = procurement(seed, start, horizon, company.billings, company.contractors)
+    for name, rows in costs.items():
         ex.emit_rows(BY_NAME[name], rows)
     ex.sink.close()
     if ex.corrupt:
         _special_files(out, fmt, end, BY_NAME, ex.keep, ex.corrupt, ex.counts, ex.sink)
-    files = sorted(p for src in SOURCES for p in (out / src).rglob(f"*.{fmt}"))
+    files = sorted(f for src in SOURCES for f in (out / src).rglob(f"*.{fmt}"))
     # only exceptions of lines that some written extract can hold
     exceptions = [e for e in company.exceptions if e[7] <= last]
     _write_truth(truth, ex.corrupt, exceptions)
