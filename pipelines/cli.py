@@ -39,7 +39,9 @@ app = typer.Typer(
         "  subops generate --scale 0.2      # write a synthetic company to data/landing\n\n"
         "  subops build                     # load new extracts, build, test, publish\n\n"
         "  subops status                    # what the published warehouse holds\n\n"
-        "  subops sql 'select * from marts.mrr_bridge_monthly'"
+        "  subops tables                    # the marts, what each holds, row counts\n\n"
+        "  subops describe fct_mrr_monthly  # a mart's columns, types and meaning\n\n"
+        "  subops sql 'select * from mrr_bridge_monthly'"
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -324,9 +326,95 @@ def status(warehouse_dir: WarehouseOpt = None) -> None:
 @app.command(
     epilog=(
         "Examples:\n\n"
-        "  subops sql 'select month, closing_mrr_usd from marts.mrr_bridge_monthly order by 1'\n\n"
-        "  subops sql --csv 'select * from marts.fct_invoices' > invoices.csv\n\n"
-        "  subops sql 'describe marts.fct_invoices'"
+        "  subops tables                           # the marts with row counts\n\n"
+        "  subops tables --schema audit            # the build's record instead"
+    )
+)
+def tables(
+    schema: Annotated[
+        str,
+        typer.Option(help="Schema to list: marts, audit, quarantine or raw."),
+    ] = "marts",
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """List the tables of the published warehouse: name, rows and what each holds.
+
+    Descriptions are the warehouse's own comments (from the dbt docs), as any SQL client shows
+    them; `subops describe TABLE` gives the columns.
+    """
+    from rich.text import Text
+
+    from pipelines.warehouse.catalog import LISTABLE_SCHEMAS, list_tables
+
+    if schema not in LISTABLE_SCHEMAS:
+        raise SubopsError(f"--schema must be one of {', '.join(LISTABLE_SCHEMAS)}, not {schema!r}")
+    settings = _settings(warehouse_dir=warehouse_dir)
+    found = list_tables(settings.current_warehouse, schema)
+    table = Table(
+        title=f"{schema} ({len(found)} tables)",
+        caption="subops describe TABLE: its columns · subops sql 'select …': query",
+    )
+    rows = [(t.name, f"{t.rows:,}", t.summary) for t in found]
+    # names and counts in full; the description gets what is left of the line (borders: 10)
+    name_w = max((len(r[0]) for r in rows), default=5)
+    rows_w = max((len(r[1]) for r in rows), default=4)
+    table.add_column("table", no_wrap=True, min_width=name_w)
+    table.add_column("rows", justify="right", no_wrap=True, min_width=rows_w)
+    table.add_column(
+        "what it holds",
+        no_wrap=True,
+        overflow="ellipsis",
+        max_width=max(console.width - name_w - rows_w - 10, 20),
+    )
+    for name, n, summary in rows:
+        table.add_row(name, n, Text(summary))
+    console.print(table)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops describe fct_mrr_monthly         # looked up in marts, then audit\n\n"
+        "  subops describe audit.runs\n\n"
+        "  subops describe raw.billing__usage"
+    )
+)
+def describe(
+    table_name: Annotated[
+        str, typer.Argument(metavar="TABLE", help="A mart (or schema.table) to describe.")
+    ],
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """Show a table of the published warehouse: what it holds, its columns, types and meaning."""
+    from rich.text import Text
+
+    from pipelines.warehouse.catalog import TableNotFoundError, describe_table
+
+    settings = _settings(warehouse_dir=warehouse_dir)
+    try:
+        d = describe_table(settings.current_warehouse, table_name)
+    except TableNotFoundError as exc:
+        raise SubopsError(str(exc)) from exc
+    size = f"{d.rows:,} rows" if d.rows is not None else d.kind
+    console.print(Text(f"{d.schema}.{d.name} ({size})", style="bold"))
+    if d.description:
+        console.print(Text(d.description))
+    table = Table()
+    table.add_column("column", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("description", ratio=1)
+    for c in d.columns:
+        table.add_row(c.name, c.data_type, Text(c.description))
+    console.print(table)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops sql 'select month, closing_mrr_usd from mrr_bridge_monthly order by 1'\n\n"
+        "  subops sql --csv 'select * from fct_invoices' > invoices.csv\n\n"
+        "  subops sql 'show tables'                # marts and audit (the search path)\n\n"
+        "  subops sql 'select * from raw.billing__usage limit 5'"
     )
 )
 def sql(
@@ -339,7 +427,8 @@ def sql(
 
     SELECT (WITH, FROM, VALUES, SHOW, DESCRIBE, SUMMARIZE), EXPLAIN or a describing PRAGMA;
     memory capped (sql_memory_limit, nothing spills to disk), interrupted after
-    sql_timeout_seconds.
+    sql_timeout_seconds. Bare names are looked up in marts, then audit (`from fct_mrr_monthly`);
+    other schemas by name (`raw.billing__usage`, `quarantine.rows`).
     """
     import duckdb
 

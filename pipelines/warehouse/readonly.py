@@ -14,6 +14,18 @@ import duckdb
 #: from a build running next to it.
 MAX_READ_THREADS = 4
 
+#: Where every read-only session looks up an unqualified name, in order: the marts analysts
+#: query, then the audit trail (`select * from fct_mrr_monthly`, `from runs`; `show tables`
+#: lists both). Qualified names (`raw.billing__usage`) work as before.
+SEARCH_PATH = ("marts", "audit")
+
+#: The documented way to open the published file in the DuckDB CLI (2.0 or newer: the file's
+#: storage version), the same search path and read-only; README.md shows it.
+DUCKDB_CLI = (
+    f"duckdb -readonly -cmd \"SET search_path='{','.join(SEARCH_PATH)}'\" "
+    "data/warehouse/current.duckdb"
+)
+
 
 class WarehouseNotFoundError(RuntimeError):
     """No warehouse has been published yet."""
@@ -61,9 +73,46 @@ def connect_readonly(
 
         memory_limit = get_settings().sql_memory_limit
     threads = threads or min(MAX_READ_THREADS, os.cpu_count() or 1)
-    return duckdb.connect(
+    con = duckdb.connect(
         str(path.resolve()), read_only=True, config=readonly_config(memory_limit, threads)
     )
+    try:
+        _set_search_path(con)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _set_search_path(con: duckdb.DuckDBPyConnection) -> None:
+    """`SEARCH_PATH`, minus schemas the file lacks (DuckDB refuses a path naming a missing one).
+
+    `search_path` is a session setting: `lock_configuration` (global settings) leaves it
+    settable, so it cannot go in the connect config (DuckDB refuses it there) and a user may
+    still change it for their own session. Cursors (`con.cursor()`) start from DuckDB's
+    default: use the connection itself."""
+    present = {
+        r[0]
+        for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    path = ",".join(s for s in SEARCH_PATH if s in present)
+    if path:  # names from the SEARCH_PATH constant, never from a user
+        con.execute(f"SET search_path = '{path}'")
+
+
+def connect(warehouse_dir: Path | str | None = None) -> duckdb.DuckDBPyConnection:
+    """The published warehouse for Python and notebooks, as `subops sql` sees it: read-only,
+    capped, unqualified names found in marts then audit. Default folder: the
+    `warehouse_dir` setting (SUBOPS_WAREHOUSE_DIR, subops.toml, else data/warehouse).
+
+    Close it when done (`with connect() as con:`): an open connection keeps seeing the build it
+    opened, not a newer one published since."""
+    from pipelines.settings import get_settings
+
+    settings = get_settings(warehouse_dir=Path(warehouse_dir) if warehouse_dir else None)
+    return connect_readonly(settings.current_warehouse)
 
 
 #: PRAGMAs that only describe the database (anything setting a value parses as SET and is refused).

@@ -6,6 +6,7 @@ tests, unit tests, singular invariants)."""
 
 from __future__ import annotations
 
+import json
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +208,31 @@ def test_first_fx_rate_after_mrr_started_enters_the_bridge_as_fx(warehouse):
            where account_id = 'A10' and month = '2025-03-01' and movement_type = 'fx'""",
     )
     assert fx == [(100,)]
+
+
+def test_every_mart_table_and_column_carries_its_description(warehouse):
+    """persist_docs: each mart's yml descriptions are DuckDB comments, word for word, so any SQL
+    client (duckdb_columns(), DBeaver, the DuckDB UI, `subops describe`) shows them."""
+    manifest = json.loads((warehouse.parent / "target" / "manifest.json").read_text())
+    models = {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    tables = dict(
+        q(warehouse, "select table_name, comment from duckdb_tables() where schema_name = 'marts'")
+    )
+    assert set(tables) == set(models)
+    columns = q(
+        warehouse,
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where schema_name = 'marts' order by all",
+    )
+    assert columns, "no mart columns"
+    undocumented = [f"{t}.{c}" for t, c, doc in columns if not (doc or "").strip()]
+    undocumented += [t for t, doc in tables.items() if not (doc or "").strip()]
+    assert not undocumented, f"marts without a comment: {undocumented}"
+    for name, doc in tables.items():
+        assert doc.strip() == models[name]["description"].strip(), name
+    for table, column, doc in columns:
+        assert doc.strip() == models[table]["columns"][column]["description"].strip(), column
