@@ -48,8 +48,9 @@ format: bootstrap  ## apply ruff formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-docs: manifest  ## docs/sources.md from the contract + dbt docs (catalog of the published warehouse)
+docs: manifest  ## docs/sources.md from the contract, docs/warehouse.md's columns from the marts' yml + dbt docs
 	$(BIN)/python -m pipelines.contract.docs
+	$(BIN)/python dbt_project/scripts/mart_docs.py
 	@mkdir -p data/warehouse
 	@if [ -e data/warehouse/current.duckdb ]; then cp -L data/warehouse/current.duckdb data/warehouse/docs.duckdb; fi
 	cd dbt_project && SUBOPS_DBT_DUCKDB_PATH=../data/warehouse/docs.duckdb ../$(BIN)/dbt docs generate

@@ -23,7 +23,7 @@ import pandas as pd
 
 from pipelines.warehouse.readonly import connect_readonly
 
-#: The v1 public marts of warehouse.md.
+#: The v1 public marts of docs/warehouse.md.
 V1_MARTS: tuple[str, ...] = (
     "dim_accounts",
     "dim_plans",
@@ -212,7 +212,7 @@ def table_columns(path: Path, schema: str, table: str) -> pd.DataFrame:
 
 
 def mart_coverage(path: Path) -> pd.DataFrame:
-    """Every mart of warehouse.md with whether this build has it (the data-quality page)."""
+    """Every mart of docs/warehouse.md with whether this build has it (the data-quality page)."""
     with connection(path) as con:
         built = _built_marts(con)
     return pd.DataFrame(

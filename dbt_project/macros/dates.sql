@@ -1,4 +1,4 @@
-{#- Portable date helpers (portability.md): no `::`, no generate_series, months added to an anchor. -#}
+{#- Portable date helpers (dbt_project/README.md, "Money and portability"): no `::`, no generate_series, months added to an anchor. -#}
 
 {% macro as_of_date() -%}
     cast('{{ var("as_of_date") }}' as date)

@@ -1,4 +1,4 @@
-{#- Issue 9, unknown account: the rows of a staging model that count, i.e. every row except the facts
+{#- Q1 unknown accounts (docs/metrics.md): the rows of a staging model that count, i.e. every row except the facts
     int_unknown_account_facts_listed lists for `fact_table` (matched on the table's key `key`). -#}
 {% macro known_account_facts(staging_model, fact_table, key) -%}
 select s.*

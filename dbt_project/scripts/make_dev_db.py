@@ -5,7 +5,7 @@
         --vars '{as_of_date: "2025-12-31"}'
 
 The raw tables come from the contract (`Table.raw_ddl()`); the rows cover the worked examples of
-the revenue issue (seat change + cancel, $31 monthly, usage with included units, EUR account,
+docs/metrics.md (seat change + cancel, $31 monthly, usage with included units, EUR account,
 annual plan, churn and reactivation, month-end anchor, pause/resume, re-anchoring change,
 one-time charges, a credit note).
 """

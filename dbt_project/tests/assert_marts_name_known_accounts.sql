@@ -1,4 +1,4 @@
--- rule: unknown account (issue 9). No fact of an unknown account reaches a total: every account_id
+-- rule: Q1 unknown accounts. No fact of an unknown account reaches a total: every account_id
 -- in the money marts is an account of crm.accounts (dim_accounts holds every one, deleted included).
 with mart_accounts as (
     select distinct

@@ -1,5 +1,5 @@
 {{ config(severity='warn') }}
--- billing-rules.md: subscription currency = its account's currency = its plan's currency. MRR is
+-- R2 decision 5 (docs/metrics.md): subscription currency = its account's currency = its plan's currency. MRR is
 -- summed per account in one currency, so a breach here would mix currencies: warn, reported.
 select
     s.subscription_id,

@@ -1,4 +1,4 @@
--- rule: unknown account (issue 9). Nothing lost, nothing invented: for every screened fact table, the
+-- rule: Q1 unknown accounts. Nothing lost, nothing invented: for every screened fact table, the
 -- staging rows = the rows that count (screened) + the rows left out (listed), and every listed kind
 -- of fact appears in excluded_facts with its count.
 {% set tables = [

@@ -13,7 +13,7 @@ FX_BASE_CURRENCY = "USD"
 
 
 class ColumnType(StrEnum):
-    """Logical column types of sources.md; each maps to one physical warehouse type."""
+    """Logical column types of docs/sources.md; each maps to one physical warehouse type."""
 
     ID = "id"
     TEXT = "text"

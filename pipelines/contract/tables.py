@@ -1,4 +1,4 @@
-"""The 17 tables of sources.md (contract v1). Change only additively; anything else is a v2."""
+"""The 17 tables of docs/sources.md (contract v1). Change only additively; anything else is a v2."""
 
 from __future__ import annotations
 

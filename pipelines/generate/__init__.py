@@ -1,4 +1,4 @@
-"""Synthetic subscription company: writes a landing folder in the shape of sources.md plus a
+"""Synthetic subscription company: writes a landing folder in the shape of docs/sources.md plus a
 truth manifest (injected bad rows, billing exceptions) beside it.
 
 Where things are: `core` (generate(): accounts in chunks -> extract files), `company` (one

@@ -1,5 +1,5 @@
 """Contract checks of single values and rows, shared by the generator's tests and anyone who wants
-to verify a landing file by hand. Mirrors sources.md; returns REASON_CODES."""
+to verify a landing file by hand. Mirrors docs/sources.md; returns REASON_CODES."""
 
 from __future__ import annotations
 

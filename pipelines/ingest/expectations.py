@@ -1,8 +1,8 @@
 """Great Expectations suites for the raw tables, derived from the contract (GX Core 1.24).
 
 Ranges (minimums, allowed values, plausible dates), vocabularies, completeness and key
-uniqueness, run on pandas frames read from DuckDB (GX's SQL source fails silently on DuckDB;
-see stack.md). Warnings, not blockers: the loader already rejected bad rows, these watch drift.
+uniqueness, run on pandas frames read from DuckDB (GX's SQL source fails silently on
+DuckDB). Warnings, not blockers: the loader already rejected bad rows, these watch drift.
 """
 
 from __future__ import annotations

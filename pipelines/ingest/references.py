@@ -1,5 +1,5 @@
-"""Referential rules of sources.md, checked after load across every extract so far, and two
-plausibility rules (issue 9): over-payments and stale FX rates.
+"""Referential rules (docs/metrics.md Q1), checked after load across every extract so far, and two
+plausibility rules (Q2): over-payments and stale FX rates.
 
 Breaches are reported in `audit.reference_breaches` (recomputed each build: it describes the
 warehouse as it is); the rows stay loaded. Everything is derived from the contract:

@@ -1,6 +1,6 @@
 """DDL of the warehouse's bookkeeping tables (`audit.*`, `quarantine.*`) and the raw tables.
 
-The column lists are the analyst-facing contract of warehouse.md; `table` and `column` are
+The column lists are the analyst-facing contract of docs/warehouse.md; `table` and `column` are
 quoted because they are SQL keywords.
 """
 

@@ -1,5 +1,5 @@
 """A small published warehouse for the dashboard tests (conftest.py builds it): the
-marts/audit/quarantine tables of warehouse.md with the columns it lists, fifteen months of a
+marts/audit/quarantine tables of docs/warehouse.md with the columns it lists, fifteen months of a
 dozen accounts.
 
 The numbers are internally consistent where the pages put them side by side (the MRR bridge

@@ -1,7 +1,7 @@
 """Build the dbt project once on a tiny hand-made company and check the marts to the cent.
 
 The raw database comes from dbt_project/scripts/make_dev_db.py (contract DDL + a few accounts that
-replay the worked examples of the revenue issue). One `dbt build` per test session (models, data
+replay the worked examples of docs/metrics.md). One `dbt build` per test session (models, data
 tests, unit tests, singular invariants)."""
 
 from __future__ import annotations

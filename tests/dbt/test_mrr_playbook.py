@@ -8,14 +8,15 @@ The project is built once per module into a tmp DuckDB, as of 2020-02-29 (the la
 the data: every period has ended by 2020-02-01, so February 2020 is all churn).
 
 The expected figures are computed here, in Python with Decimal, from the CSV and the definitions
-of metrics.md only (never read back from the warehouse):
+of docs/metrics.md only (never read back from the warehouse):
   R5  MRR(account, M) = Σ monthly_amount of periods with start_date ≤ last day of M < end_date;
-      rows from the account's first month to the as-of month, zero months included (README
-      decision 8); movements new / reactivation / expansion / contraction / churn from
+      rows from the account's first month to the as-of month, zero months included (R5
+      decision 2); movements new / reactivation / expansion / contraction / churn from
       prev = MRR(M−1) to cur = MRR(M); all USD, so fx = 0 and the bridge closes without it.
   R6  logo churn rate(M) = accounts with churn in M / accounts with MRR > 0 at the end of M−1;
       gross / net MRR churn over MRR(M−1); trailing-12 NRR / GRR over accounts with MRR > 0 at
-      M−12; fractions at 6 decimals, half away from zero, NULL on a zero denominator (README 11).
+      M−12; fractions at 6 decimals, half away from zero, NULL on a zero denominator
+      (R6 decision 1).
 A few of those figures are also written out literally below, as a hand-checkable anchor.
 """
 
@@ -124,7 +125,7 @@ def month_starts(first: date, last: date) -> list[date]:
 
 
 def snapshot_day(month: date) -> date:
-    """R5: the month's last day (README decision 8: the as-of date in the as-of month)."""
+    """R5: the month's last day (R5 decision 1: the as-of date in the as-of month)."""
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     return min(last, AS_OF)
 
@@ -199,7 +200,7 @@ def add_months(month: date, n: int) -> date:
 
 
 def ratio(num: Decimal, den: Decimal) -> Decimal | None:
-    """A fraction at 6 decimals, half away from zero; NULL when the denominator is 0 (README 11)."""
+    """A fraction at 6 decimals, half away from zero; NULL on a zero denominator (R6 decision 1)."""
     if den == 0:
         return None
     return (Decimal(num) / Decimal(den)).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)

@@ -1,4 +1,4 @@
-"""Referential rules of sources.md hold on clean output."""
+"""Referential rules (docs/metrics.md Q1) hold on clean output."""
 
 from __future__ import annotations
 

@@ -203,7 +203,8 @@ RAW_KEYS = [raw_key(t) for t in TABLES]
 def reference_breaches(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """Referential rules of sources.md across every extract so far (audit.reference_breaches)."""
+    """Referential rules (docs/metrics.md Q1) across every extract so far
+    (audit.reference_breaches)."""
     path = warehouse.build_path(context.run_id)
     as_of = build_info(path)["as_of_date"]
     with contextlib.closing(connect_build(path)) as con:

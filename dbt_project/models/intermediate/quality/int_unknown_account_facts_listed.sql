@@ -1,4 +1,4 @@
--- rule: unknown account (issue 9; sources.md referential rules). A fact whose account_id names no
+-- rule: Q1 unknown accounts (docs/metrics.md; the referential rules of Q1). A fact whose account_id names no
 -- crm.accounts row (in any extract so far, deleted rows included, as the loader checks) belongs to no
 -- customer: it stays out of every total (revenue, MRR, billing, cash, bookings, costs and margin) and
 -- is listed here, one row per fact, so excluded_facts can count it. The loader reports the same rows

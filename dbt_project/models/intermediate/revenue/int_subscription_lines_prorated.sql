@@ -1,4 +1,4 @@
--- rule: R3 billing periods and proration (docs/dev/billing-rules.md).
+-- rule: R3 billing periods and proration (docs/metrics.md R3, decisions 1-5).
 -- Periods k of an anchor a with n-month billing: [add_months(a, k·n), add_months(a, (k+1)·n)),
 -- always added to the anchor (month-end clamped), generated from a period-number spine (no day rows).
 -- Per active recurring segment [valid_from, valid_to):

@@ -1,4 +1,4 @@
--- rule: unknown account (issue 9). The data-quality count of what the totals leave out: per fact table
+-- rule: Q1 unknown accounts. The data-quality count of what the totals leave out: per fact table
 -- and reason (unknown_account: the row names an account crm.accounts does not have;
 -- parent_unknown_account: its subscription or invoice does), the rows, the unknown accounts, the
 -- money they carry in the reporting currency at each fact's own date (amount_basis says which money;

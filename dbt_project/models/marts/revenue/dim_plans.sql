@@ -1,4 +1,5 @@
--- The price book, one row per plan (deleted plans kept and flagged).
+-- rule: R2 R3 price book. One row per plan (deleted plans kept and flagged): the list price an event
+-- without a price takes (R2), billing period and included usage units (R3).
 select
     cast(plan_id as {{ dbt.type_string() }}) as plan_id,
     cast(product_id as {{ dbt.type_string() }}) as product_id,
