@@ -170,6 +170,7 @@ def test_accounts_and_row_counts(warehouse):
         "mrr_bridge_monthly",
         "retention_monthly",
         "cohort_retention",
+        "fct_mrr_by_plan_monthly",
     ]:
         assert q(warehouse, f"select count(*) from marts.{mart}")[0][0] > 0, mart
 
@@ -236,3 +237,61 @@ def test_every_mart_table_and_column_carries_its_description(warehouse):
         assert doc.strip() == models[name]["description"].strip(), name
     for table, column, doc in columns:
         assert doc.strip() == models[table]["columns"][column]["description"].strip(), column
+
+
+def test_pause_is_not_a_cancellation(warehouse):
+    # A8 pauses on 2025-03-15 and resumes on 2025-05-01: R5 churn then reactivation, tagged pause
+    # and resume; A5 cancels in July and comes back with a new subscription in October.
+    rows = q(
+        warehouse,
+        """select account_id, cast(month as varchar), movement_type, movement_cause, amount
+           from marts.fct_mrr_movements
+           where account_id in ('A5', 'A8') and movement_type in ('churn', 'reactivation')
+           order by account_id, month""",
+    )
+    assert [(a, m, t, c, v.quantize(D("0.01"))) for a, m, t, c, v in rows] == [
+        ("A5", "2025-07-01", "churn", "cancel", D("-400.00")),
+        ("A5", "2025-10-01", "reactivation", "reactivation", D("500.00")),
+        ("A8", "2025-03-01", "churn", "pause", D("-166.67")),
+        ("A8", "2025-05-01", "reactivation", "resume", D("166.67")),
+    ]
+    march = q(
+        warehouse,
+        """select churn_usd, churn_paused_usd, churn_cancelled_usd from marts.mrr_bridge_monthly
+           where month = '2025-03-01'""",
+    )
+    assert march == [(march[0][1], march[0][1], 0)]
+
+
+def test_mrr_by_plan_follows_the_plan_change(warehouse):
+    # A8 moves from the quarterly plan to the annual one on 2025-06-10 (same MRR): May on P_QTR,
+    # June on P_ANNUAL; paused months have no row.
+    rows = q(
+        warehouse,
+        """select cast(month as varchar), plan_id, product_family, segment, region, mrr
+           from marts.fct_mrr_by_plan_monthly
+           where account_id = 'A8' and month <= '2025-06-01' order by month""",
+    )
+    assert [(m, p, f, s, r, v.quantize(D("0.01"))) for m, p, f, s, r, v in rows] == [
+        ("2025-02-01", "P_QTR", "analytics", "mid_market", "apac", D("166.67")),
+        ("2025-05-01", "P_QTR", "analytics", "mid_market", "apac", D("166.67")),
+        ("2025-06-01", "P_ANNUAL", "analytics", "mid_market", "apac", D("166.67")),
+    ]
+    assert q(
+        warehouse,
+        """select count(*) from marts.fct_mrr_monthly as m
+           where m.mrr <> (select coalesce(sum(p.mrr), 0) from marts.fct_mrr_by_plan_monthly as p
+                           where p.account_id = m.account_id and p.month = m.month)""",
+    ) == [(0,)]
+
+
+def test_revenue_waterfall_fx_line_ties_to_kpi_revenue(warehouse):
+    rows = q(
+        warehouse,
+        """select d.recognized_usd, d.fx_translation_usd, d.revenue_usd, k.revenue_usd
+           from marts.deferred_revenue_monthly as d
+           join marts.kpi_monthly as k using (month) order by month""",
+    )
+    assert rows and all(r + fx == rev == kpi for r, fx, rev, kpi in rows)
+    # the EUR account (A3) makes the two rates differ in some month
+    assert any(fx != 0 for _, fx, _, _ in rows)

@@ -1,7 +1,9 @@
 -- rules: all (R4–R10). One row per month with every executive KPI, read from the marts that own
 -- each number (nothing is recomputed here except ratios of their sums), so every tile ties out:
 -- mrr_usd = mrr_bridge_monthly.closing_mrr_usd, deferred_revenue_usd = deferred_revenue_monthly.closing_usd,
--- ar_usd = collections_monthly.ar_usd, revenue_usd = Σ fct_revenue_schedule.recognized_usd.
+-- ar_usd = collections_monthly.ar_usd, revenue_usd = Σ fct_revenue_schedule.recognized_usd (at the
+-- month's rate; deferred_revenue_monthly carries the same revenue_usd, reached from its historical-rate
+-- recognized_usd by its fx_translation_usd line). Churn and reactivation are also shown by cause.
 -- Company gross margin counts every COGS dollar, the unallocated pools too (a cost with no revenue
 -- to carry it is still a cost of the month). Months: the first month any mart has up to the as-of month.
 with bridge as (
@@ -13,7 +15,12 @@ with bridge as (
         expansion_usd,
         contraction_usd,
         churn_usd,
-        fx_usd
+        fx_usd,
+        churn_cancelled_usd,
+        churn_paused_usd,
+        churn_downgraded_to_zero_usd,
+        reactivation_resumed_usd,
+        reactivation_other_usd
     from {{ ref('mrr_bridge_monthly') }}
 ),
 
@@ -125,6 +132,11 @@ joined as (
         b.contraction_usd,
         b.churn_usd,
         b.fx_usd,
+        b.churn_cancelled_usd,
+        b.churn_paused_usd,
+        b.churn_downgraded_to_zero_usd,
+        b.reactivation_resumed_usd,
+        b.reactivation_other_usd,
         r.active_accounts,
         r.churned_accounts,
         r.logo_churn_rate,
@@ -203,5 +215,10 @@ select
     cast(sla_met_rate as decimal(18, 6)) as sla_met_rate,
     cast(csat_avg as decimal(18, 2)) as csat_avg,
     cast(billing_exceptions as {{ dbt.type_bigint() }}) as billing_exceptions,
-    cast(billing_leakage_usd as decimal(18, 2)) as billing_leakage_usd
+    cast(billing_leakage_usd as decimal(18, 2)) as billing_leakage_usd,
+    cast(coalesce(churn_cancelled_usd, 0) as {{ type_mrr() }}) as churned_mrr_cancelled_usd,
+    cast(coalesce(churn_paused_usd, 0) as {{ type_mrr() }}) as churned_mrr_paused_usd,
+    cast(coalesce(churn_downgraded_to_zero_usd, 0) as {{ type_mrr() }}) as churned_mrr_downgraded_to_zero_usd,
+    cast(coalesce(reactivation_resumed_usd, 0) as {{ type_mrr() }}) as reactivation_mrr_resumed_usd,
+    cast(coalesce(reactivation_other_usd, 0) as {{ type_mrr() }}) as reactivation_mrr_other_usd
 from joined
