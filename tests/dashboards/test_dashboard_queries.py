@@ -14,6 +14,7 @@ from pipeline_warehouse import AS_OF, LATEST_FULL_MONTH, copy_warehouse, execute
 
 from dashboards.lib import charts, fmt, queries
 from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
+from pipelines.ingest.schema import ensure_schema
 from pipelines.warehouse.readonly import WarehouseNotFoundError
 
 MOVEMENTS = ("new_usd", "reactivation_usd", "expansion_usd", "contraction_usd", "churn_usd")
@@ -210,6 +211,31 @@ def test_breaches_and_excluded_facts(warehouse: Path) -> None:
     assert all(isinstance(a, Decimal) for a in excluded["amount_usd"].dropna())
     leakage = queries.billing_exception_summary(warehouse)
     assert list(leakage.columns) == ["exception_type", "exceptions", "leakage_usd"]
+
+
+AUDIT_QUERIES = (
+    "build_info",
+    "runs_history",
+    "load_log",
+    "load_summary",
+    "quarantine_reasons",
+    "quarantine_sample",
+    "quarantine_files",
+    "check_results",
+    "reference_breach_summary",
+    "reference_breach_sample",
+)
+
+
+def test_audit_queries_read_the_loaders_own_schema(tmp_path: Path) -> None:
+    """The audit/quarantine SQL names the columns pipelines/ingest/schema.py creates: it runs
+    on a fresh warehouse of that DDL (no build needed to catch a renamed column)."""
+    path = tmp_path / "fresh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_schema(con)
+    for name in AUDIT_QUERIES:
+        assert queries.QUERIES[name](path).empty, name
+    assert queries.reporting_currency(path) is None
 
 
 def test_reporting_currency_comes_from_the_build(eur_warehouse_dir: Path) -> None:
