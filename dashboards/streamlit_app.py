@@ -18,7 +18,6 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ first, not the
 
 from dashboards.lib import ui  # noqa: E402
 from dashboards.lib.cache import locate  # noqa: E402
-from pipelines.settings import get_settings  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="subops", page_icon=":material/monitoring:")
 ui.style()
@@ -39,6 +38,6 @@ else:
         published = dt.datetime.fromtimestamp(warehouse.mtime_ns / 1e9, tz=dt.UTC)
         st.caption(
             f"Read-only view of `{warehouse.resolved.name}`, published "
-            f"{published:%d %b %Y %H:%M} UTC. Amounts in {get_settings().reporting_currency}."
+            f"{published:%d %b %Y %H:%M} UTC."
         )
     page.run()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboards.lib import charts, fmt, ui
 from dashboards.lib.cache import Warehouse, query
+from dashboards.lib.fmt import Currency
 
 CHURN_SERIES = (
     ("logo_churn_rate", "Logo churn", charts.RED),
@@ -56,7 +57,7 @@ def _cohorts(wh: Warehouse) -> None:
     st.plotly_chart(charts.cohort_heatmap(df, COHORT_LABELS[metric]), width="stretch")
 
 
-def _accounts(wh: Warehouse) -> None:
+def _accounts(wh: Warehouse, cur: Currency) -> None:
     if not ui.has(wh, "dim_accounts"):
         ui.not_built("dim_accounts", "Accounts")
         return
@@ -84,14 +85,14 @@ def _accounts(wh: Warehouse) -> None:
         if top.empty:
             st.info("No accounts match these filters.")
         else:
-            ui.table(top, hide=["account_id", "country", "currency"], height=420)
+            ui.table(top, cur, hide=["account_id", "country", "currency"], height=420)
     with right:
         by_seg = query(wh, "mrr_by_segment", seg, reg)
         if not by_seg.empty:
-            st.plotly_chart(charts.mrr_by_segment(by_seg), width="stretch")
+            st.plotly_chart(charts.mrr_by_segment(by_seg, cur), width="stretch")
 
 
-def _margin(wh: Warehouse) -> None:
+def _margin(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Gross margin by account")
     if not ui.has(wh, "account_margin_monthly"):
         ui.not_built("account_margin_monthly", "Account gross margin")
@@ -101,20 +102,21 @@ def _margin(wh: Warehouse) -> None:
         st.info("No margin rows yet.")
         return
     st.caption(f"{fmt.month_label(df['month'].iloc[0])}, largest revenue first.")
-    ui.table(df, percent=["gross_margin_pct"], hide=["month"])
+    ui.table(df, cur, percent=["gross_margin_pct"], hide=["month"])
 
 
 def render(wh: Warehouse) -> None:
     st.title("Customers & retention")
     ui.build_caption(wh)
+    cur = ui.currency(wh)
     _retention(wh)
     _cohorts(wh)
-    _accounts(wh)
+    _accounts(wh, cur)
     st.caption(
         "Retention and cohort marts are company-wide; segment and region filters apply to the "
         "account views."
     )
-    _margin(wh)
+    _margin(wh, cur)
 
 
 ui.guarded(render)

@@ -7,11 +7,12 @@ import streamlit as st
 
 from dashboards.lib import charts, fmt, ui
 from dashboards.lib.cache import Warehouse, query
+from dashboards.lib.fmt import Currency
 
 ALL = "All reasons"
 
 
-def _loads(wh: Warehouse) -> None:
+def _loads(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Loads")
     if not ui.has(wh, "load_log", "audit"):
         ui.not_built("load_log", "Load log", schema="audit")
@@ -20,30 +21,36 @@ def _loads(wh: Warehouse) -> None:
     if not summary.empty:
         last = summary.iloc[0]
         cols = st.columns(4)
-        for box, (col, label) in zip(
+        for box, (col, label, why) in zip(
             cols,
             [
-                ("files", "Files"),
-                ("rows_read", "Rows read"),
-                ("rows_loaded", "Rows loaded"),
-                ("rows_quarantined", "Rows quarantined"),
+                ("files", "Files", "Extract files this run loaded or rejected (audit.load_log)."),
+                ("rows_read", "Rows read", "Rows read from those files."),
+                ("rows_loaded", "Rows loaded", "Rows written to the raw tables."),
+                (
+                    "rows_quarantined",
+                    "Rows quarantined",
+                    "Rejected rows (by reason, below) plus the rows of whole files rejected "
+                    "(Rejected files, below).",
+                ),
             ],
             strict=True,
         ):
             value = last.get(col)
-            box.metric(label, "—" if fmt.is_missing(value) else f"{int(value):,}", border=True)
-        if "run_id" in summary:
-            st.caption(f"Latest load: run `{last['run_id']}`.")
-    ui.table(query(wh, "load_log"), hide=["sha256"], height=320)
+            box.metric(
+                label, "—" if fmt.is_missing(value) else f"{int(value):,}", border=True, help=why
+            )
+        st.caption(f"Latest load: run `{last['run_id']}`.")
+    ui.table(query(wh, "load_log"), cur, height=320)
 
 
-def _quarantine(wh: Warehouse) -> None:
+def _quarantine(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Quarantine")
     if not ui.has(wh, "rows", "quarantine"):
         ui.not_built("rows", "Quarantined rows", schema="quarantine")
         return
     reasons = query(wh, "quarantine_reasons")
-    if reasons.empty or "reason" not in reasons:
+    if reasons.empty:
         st.success("No rows were quarantined.")
         return
     left, right = st.columns([2, 3], gap="medium")
@@ -58,23 +65,23 @@ def _quarantine(wh: Warehouse) -> None:
         sample = query(wh, "quarantine_sample", None if choice == ALL else choice, 50)
         st.dataframe(sample.astype(str), width="stretch", hide_index=True, height=300)
     with st.expander("Rejected rows by reason, source and table"):
-        ui.table(reasons)
+        ui.table(reasons, cur)
     if ui.has(wh, "files", "quarantine"):
         files = query(wh, "quarantine_files")
         if files.empty:
             st.caption("No whole file was rejected.")
         else:
             st.markdown(f"**Rejected files** ({len(files):,})")
-            ui.table(files, hide=["sha256"])
+            ui.table(files, cur)
 
 
-def _breaches(wh: Warehouse) -> None:
+def _breaches(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Reported breaches")
     if not ui.has(wh, "reference_breaches", "audit"):
         ui.not_built("reference_breaches", "Reported breaches", schema="audit")
         return
     summary = query(wh, "reference_breach_summary")
-    if summary.empty or "reason_code" not in summary:
+    if summary.empty:
         st.success("No breach was reported: every id, FX rate and payment is plausible.")
         return
     st.caption(
@@ -82,7 +89,7 @@ def _breaches(wh: Warehouse) -> None:
         "(unknown ids, missing or stale FX rates, over-payments). They stay loaded; each row "
         "names its file, row and the fix."
     )
-    ui.table(summary, height=240)
+    ui.table(summary, cur, height=240)
     choice = st.selectbox(
         "Breaches of reason", [ALL, *summary["reason_code"].dropna().unique()], key="b_reason"
     )
@@ -90,13 +97,13 @@ def _breaches(wh: Warehouse) -> None:
     st.dataframe(sample.astype(str), width="stretch", hide_index=True, height=300)
 
 
-def _excluded(wh: Warehouse) -> None:
+def _excluded(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Facts left out of the totals")
     if not ui.has(wh, "excluded_facts"):
         ui.not_built("excluded_facts", "Facts left out of the totals")
         return
     df = query(wh, "excluded_facts")
-    n = int(df["excluded_rows"].sum()) if "excluded_rows" in df else 0
+    n = int(df["excluded_rows"].sum())
     st.metric("Facts of unknown accounts left out", f"{n:,}", border=True)
     if n == 0:
         st.success("Every fact names a known account: nothing is left out of the totals.")
@@ -106,10 +113,10 @@ def _excluded(wh: Warehouse) -> None:
         "invoice that does): they count in no revenue, MRR, billing, cash, bookings or margin "
         "figure until the account arrives or the id is fixed."
     )
-    ui.table(df[df["excluded_rows"] > 0])
+    ui.table(df[df["excluded_rows"] > 0], cur)
 
 
-def _checks(wh: Warehouse, run: dict) -> None:
+def _checks(wh: Warehouse, run: dict, cur: Currency) -> None:
     st.subheader("Checks")
     if not ui.has(wh, "check_results", "audit"):
         ui.not_built("check_results", "Check results", schema="audit")
@@ -119,26 +126,26 @@ def _checks(wh: Warehouse, run: dict) -> None:
     if checks.empty:
         st.caption("No check results recorded for this build.")
         return
-    failed = checks[~checks["passed"].astype(bool)] if "passed" in checks else checks.iloc[0:0]
+    failed = checks[~checks["passed"].astype(bool)]
     label = f"run `{run_id}`" if run_id else "this build"
     if failed.empty:
         st.success(f"All {len(checks):,} checks of {label} passed.", icon=":material/check:")
     else:
         st.error(f"{len(failed):,} of {len(checks):,} checks of {label} failed.")
-        ui.table(failed)
+        ui.table(failed, cur)
     with st.expander(f"All checks of {label}"):
-        ui.table(checks, height=320)
+        ui.table(checks, cur, height=320)
 
 
-def _runs(wh: Warehouse) -> None:
+def _runs(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Build history")
     if not ui.has(wh, "runs", "audit"):
         ui.not_built("runs", "Build runs", schema="audit")
         return
-    ui.table(query(wh, "runs_history"))
+    ui.table(query(wh, "runs_history"), cur)
 
 
-def _coverage(wh: Warehouse) -> None:
+def _coverage(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Marts in this build")
     cov = query(wh, "mart_coverage")
     built = int(cov["built"].sum())
@@ -155,7 +162,7 @@ def _coverage(wh: Warehouse) -> None:
     with right:
         st.markdown("**Billing exceptions (revenue leakage)**")
         if ui.has(wh, "billing_exceptions"):
-            ui.table(query(wh, "billing_exception_summary"), money=["difference"])
+            ui.table(query(wh, "billing_exception_summary"), cur)
         else:
             ui.not_built("billing_exceptions", "Billing exceptions")
 
@@ -163,13 +170,14 @@ def _coverage(wh: Warehouse) -> None:
 def render(wh: Warehouse) -> None:
     st.title("Data quality")
     run = ui.build_caption(wh)
-    _loads(wh)
-    _checks(wh, run)
-    _quarantine(wh)
-    _breaches(wh)
-    _excluded(wh)
-    _runs(wh)
-    _coverage(wh)
+    cur = ui.currency(wh)
+    _loads(wh, cur)
+    _checks(wh, run, cur)
+    _quarantine(wh, cur)
+    _breaches(wh, cur)
+    _excluded(wh, cur)
+    _runs(wh, cur)
+    _coverage(wh, cur)
 
 
 ui.guarded(render)

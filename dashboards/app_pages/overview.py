@@ -3,14 +3,13 @@ marts.kpi_monthly), MRR trend and bridge."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import streamlit as st
 
-from dashboards.lib import charts, fmt, ui
+from dashboards.lib import charts, fmt, labels, ui
 from dashboards.lib.cache import Warehouse, query
+from dashboards.lib.fmt import Currency
 
 
 class Tile(NamedTuple):
@@ -18,10 +17,18 @@ class Tile(NamedTuple):
 
     label: str
     column: str
-    value: Callable[[Any], str]
-    delta: Callable[[Any, Any], str | None]
+    kind: Literal["money", "signed_money", "pct", "days"]
     help: str
     inverse: bool = False  # a rise is bad news (churn)
+
+    def show(self, value: Any, prior: Any, cur: Currency) -> tuple[str, str | None]:
+        """The tile's value and its delta vs the prior month, money in the reporting currency."""
+        if self.kind in ("money", "signed_money"):
+            text = fmt.money_short(value, cur, signed=self.kind == "signed_money")
+            return text, fmt.delta_money(value, prior, cur)
+        if self.kind == "pct":
+            return fmt.pct(value), fmt.delta_pp(value, prior)
+        return fmt.days(value), fmt.delta_days(value, prior)
 
 
 #: The twelve tiles in display order (three rows of four).
@@ -29,89 +36,57 @@ TILES: tuple[Tile, ...] = (
     Tile(
         "MRR",
         "mrr_usd",
-        fmt.money_short,
-        fmt.delta_money,
+        "money",
         "Sum of account MRR on the month's last day (R5) = the MRR bridge's closing.",
     ),
-    Tile(
-        "ARR",
-        "arr_usd",
-        fmt.money_short,
-        fmt.delta_money,
-        "12 × MRR (R5).",
-    ),
+    Tile("ARR", "arr_usd", "money", "12 × MRR (R5)."),
     Tile(
         "Net new MRR",
         "net_new_mrr_usd",
-        partial(fmt.money_short, signed=True),
-        fmt.delta_money,
+        "signed_money",
         "New + reactivation + expansion + contraction + churn, FX excluded (R5).",
     ),
-    Tile(
-        "Revenue (recognized)",
-        "revenue_usd",
-        fmt.money_short,
-        fmt.delta_money,
-        "Recognized revenue in the month, credits included (R4).",
-    ),
-    Tile(
-        "NRR (trailing 12 m)",
-        "nrr_t12",
-        fmt.pct,
-        fmt.delta_pp,
-        "Trailing-12 net revenue retention (R6).",
-    ),
-    Tile(
-        "GRR (trailing 12 m)",
-        "grr_t12",
-        fmt.pct,
-        fmt.delta_pp,
-        "Trailing-12 gross revenue retention (R6).",
-    ),
+    Tile(labels.REVENUE, "revenue_usd", "money", labels.REVENUE_HELP),
+    Tile("NRR (trailing 12 m)", "nrr_t12", "pct", "Trailing-12 net revenue retention (R6)."),
+    Tile("GRR (trailing 12 m)", "grr_t12", "pct", "Trailing-12 gross revenue retention (R6)."),
     Tile(
         "Logo churn",
         "logo_churn_rate",
-        fmt.pct,
-        fmt.delta_pp,
+        "pct",
         "Accounts churned in the month / accounts with MRR at the prior month end (R6).",
         inverse=True,
     ),
     Tile(
         "Gross margin",
         "gross_margin_pct",
-        fmt.pct,
-        fmt.delta_pp,
+        "pct",
         "(Revenue − COGS) / revenue; COGS = vendor COGS (allocated and unallocated), support "
         "and implementation cost (R7).",
     ),
     Tile(
         "Deferred revenue",
         "deferred_revenue_usd",
-        fmt.money_short,
-        fmt.delta_money,
+        "money",
         "Deferred revenue at the month's end (R4 waterfall closing).",
     ),
     Tile(
         "Accounts receivable",
         "ar_usd",
-        fmt.money_short,
-        fmt.delta_money,
+        "money",
         "Open balances of issued invoices at the month's end, void excluded (R8).",
         inverse=True,
     ),
     Tile(
         "DSO",
         "dso_days",
-        fmt.days,
-        fmt.delta_days,
+        "days",
         "AR at the month's end / billings of the last 90 days × 90 (R8).",
         inverse=True,
     ),
     Tile(
         "Bookings",
         "bookings_usd",
-        fmt.money_short,
-        fmt.delta_money,
+        "money",
         "Closed-won opportunity amounts with close date in the month (R10).",
     ),
 )
@@ -120,6 +95,7 @@ TILES: tuple[Tile, ...] = (
 def render(wh: Warehouse) -> None:
     st.title("Executive overview")
     run = ui.build_caption(wh)
+    cur = ui.currency(wh)
 
     if not ui.has(wh, "kpi_monthly"):
         ui.not_built("kpi_monthly", "Executive KPIs")
@@ -132,23 +108,24 @@ def render(wh: Warehouse) -> None:
     if month is None:
         st.info("No full month has closed yet in this build; the tiles appear after month end.")
         return
-    cur, prev = ui.row_for(kpis, month), ui.prior_row(kpis, month)
-    assert cur is not None  # month comes from kpis
+    row, prev = ui.row_for(kpis, month), ui.prior_row(kpis, month)
+    assert row is not None  # month comes from kpis
     history = kpis[kpis["month"].map(fmt.as_date) <= month].tail(12)
 
     st.subheader(f"{fmt.month_label(month)} at a glance")
     slots = [slot for _ in range(len(TILES) // 4) for slot in st.columns(4)]
     for slot, t in zip(slots, TILES, strict=True):
+        value, delta = t.show(row[t.column], None if prev is None else prev[t.column], cur)
         with slot:
             ui.tile(
                 t.label,
-                t.value(cur[t.column]),
-                t.delta(cur[t.column], None if prev is None else prev[t.column]),
+                value,
+                delta,
                 inverse=t.inverse,
                 help=t.help,
                 spark=history[t.column],
             )
-    complete = cur.get("cogs_is_complete")
+    complete = row.get("cogs_is_complete")
     if not fmt.is_missing(complete) and not bool(complete):
         st.caption(
             "Gross margin is provisional: some vendors have not billed "
@@ -162,7 +139,7 @@ def render(wh: Warehouse) -> None:
 
     left, right = st.columns(2, gap="medium")
     with left:
-        st.plotly_chart(charts.mrr_trend(kpis, highlight=month), width="stretch")
+        st.plotly_chart(charts.mrr_trend(kpis, cur, highlight=month), width="stretch")
     with right:
         if not ui.has(wh, "mrr_bridge_monthly"):
             ui.not_built("mrr_bridge_monthly", "MRR bridge")
@@ -176,10 +153,10 @@ def render(wh: Warehouse) -> None:
             format_func=fmt.month_label,
             key="bridge_month",
         )
-        row = ui.row_for(bridge, chosen)
-        if row is not None:
-            st.plotly_chart(charts.mrr_waterfall(row), width="stretch")
-    st.plotly_chart(charts.mrr_movements(bridge), width="stretch")
+        bridge_row = ui.row_for(bridge, chosen)
+        if bridge_row is not None:
+            st.plotly_chart(charts.mrr_waterfall(bridge_row, cur), width="stretch")
+    st.plotly_chart(charts.mrr_movements(bridge, cur), width="stretch")
 
 
 ui.guarded(render)

@@ -1,4 +1,6 @@
-"""Plotly figure builders (no Streamlit). The one place money becomes float: at the chart edge."""
+"""Plotly figure builders (no Streamlit). The one place money becomes float: at the chart edge.
+
+Money axes, hover labels and bar texts carry the build's reporting currency (`fmt.Currency`)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboards.lib import fmt
+from dashboards.lib import fmt, labels
+from dashboards.lib.fmt import Currency
 
 NAVY = "#1B365D"
 BLUE = "#2F6DB5"
@@ -20,7 +23,19 @@ RED = "#D1495B"
 GREY = "#8D99AE"
 PURPLE = "#7B6A9E"
 FAMILY_COLORS = [NAVY, TEAL, ORANGE, PURPLE, BLUE, GREY, LIGHT_GREEN]
-MONEY_HOVER = "$%{y:,.0f}"
+
+
+def money_hover(cur: Currency, label: str = "", axis: str = "y", data: str | None = None) -> str:
+    """A hover template `label €1,234` for a money value (of `axis`, or of `customdata`)."""
+    field = data or axis
+    lead = f"{label} " if label else ""
+    return f"{lead}{cur.prefix}%{{{field}:,.{cur.decimals}f}}<extra></extra>"
+
+
+def _money_axis(fig: go.Figure, cur: Currency, axis: str = "y", **kw: Any) -> None:
+    """Money ticks with the currency in front (`€1.2M`); d3's SI format for the scale."""
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    update(tickprefix=cur.prefix, tickformat="~s", **kw)
 
 
 def floats(values: Any) -> pd.Series:
@@ -74,7 +89,7 @@ def empty(message: str) -> go.Figure:
     return _style(fig, height=220)
 
 
-def mrr_trend(kpis: pd.DataFrame, highlight: Any = None) -> go.Figure:
+def mrr_trend(kpis: pd.DataFrame, cur: Currency, highlight: Any = None) -> go.Figure:
     """MRR by month (area), the tile month marked."""
     x, y = months(kpis["month"]), floats(kpis["mrr_usd"])
     arr = floats(kpis["arr_usd"]) if "arr_usd" in kpis else y * 12
@@ -89,14 +104,15 @@ def mrr_trend(kpis: pd.DataFrame, highlight: Any = None) -> go.Figure:
             fill="tozeroy",
             fillcolor="rgba(27,54,93,0.10)",
             customdata=arr,
-            hovertemplate="MRR $%{y:,.0f}<br>ARR $%{customdata:,.0f}<extra></extra>",
+            hovertemplate=f"MRR {cur.prefix}%{{y:,.0f}}<br>"
+            + money_hover(cur, "ARR", data="customdata"),
         )
     )
     if highlight is not None:
         fig.add_vline(x=pd.Timestamp(highlight), line={"color": GREY, "dash": "dot", "width": 1})
-    fig.update_yaxes(tickprefix="$", tickformat="~s", rangemode="tozero")
+    _money_axis(fig, cur, rangemode="tozero")
     _month_axis(fig)
-    return _style(fig, "Monthly recurring revenue")
+    return _style(fig, f"Monthly recurring revenue {cur.label}")
 
 
 MOVEMENTS: tuple[tuple[str, str, str], ...] = (
@@ -109,7 +125,7 @@ MOVEMENTS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def mrr_movements(bridge: pd.DataFrame) -> go.Figure:
+def mrr_movements(bridge: pd.DataFrame, cur: Currency) -> go.Figure:
     """Monthly MRR movements stacked around zero (gains up, losses down)."""
     fig = go.Figure()
     x = months(bridge["month"])
@@ -120,15 +136,15 @@ def mrr_movements(bridge: pd.DataFrame) -> go.Figure:
                 y=floats(bridge[col]),
                 name=label,
                 marker_color=color,
-                hovertemplate=f"{label} {MONEY_HOVER}<extra></extra>",
+                hovertemplate=money_hover(cur, label),
             )
     fig.update_layout(barmode="relative", bargap=0.25)
-    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _money_axis(fig, cur)
     _month_axis(fig)
-    return _style(fig, "MRR movements by month")
+    return _style(fig, f"MRR movements by month {cur.label}")
 
 
-def mrr_waterfall(row: pd.Series) -> go.Figure:
+def mrr_waterfall(row: pd.Series, cur: Currency) -> go.Figure:
     """One month's bridge: opening → movements → closing (R5: it closes exactly).
 
     The value axis is zoomed onto the movements (a month's movements are a few percent of MRR,
@@ -146,7 +162,7 @@ def mrr_waterfall(row: pd.Series) -> go.Figure:
     pad = max((hi - lo) * 0.35, abs(hi) * 0.01, 1.0)
     bottom = 0.0 if lo - 2 * pad <= 0 or lo < hi * 0.3 else lo - 2 * pad
     text = [
-        fmt.money_short(v, signed=0 < i < len(values) - 1)
+        fmt.money_short(v, cur, signed=0 < i < len(values) - 1)
         if i in (0, len(values) - 1) or ys[i] != 0
         else ""
         for i, v in enumerate(values)
@@ -164,22 +180,31 @@ def mrr_waterfall(row: pd.Series) -> go.Figure:
             decreasing={"marker": {"color": RED}},
             totals={"marker": {"color": NAVY}},
             base=0,
-            hovertemplate="%{x}: $%{y:,.2f}<extra></extra>",
+            hovertemplate=f"%{{x}}: {cur.prefix}%{{y:,.{cur.decimals}f}}<extra></extra>",
         )
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s", range=[bottom, hi + pad])
+    _money_axis(fig, cur, range=[bottom, hi + pad])
     fig.update_xaxes(tickangle=-30, tickfont={"size": 11})
     fig.update_layout(hovermode="closest", showlegend=False)
-    title = f"MRR bridge — {fmt.month_label(row['month'])}"
+    title = f"MRR bridge — {fmt.month_label(row['month'])} {cur.label}"
     if bottom > 0:
         title += "  <span style='font-size:11px;color:#8D99AE'>(axis zoomed)</span>"
     return _style(fig, title)
 
 
-def revenue_by_family(df: pd.DataFrame) -> go.Figure:
-    """Recognized revenue per month stacked by product family (credits below zero)."""
+def family_label(value: Any) -> str:
+    """`platform` → `Platform`; no family (credit notes spanning families) → `Credits, other`."""
+    if fmt.is_missing(value):
+        return "Credits, other"
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def revenue_by_family(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Revenue (recognized, month-end rates) per month stacked by product family (credits below
+    zero)."""
     data = df.assign(
-        product_family=df["product_family"].fillna("credits, other"),
+        product_family=df["product_family"].map(family_label),
         recognized=floats(df["recognized_usd"]).values,
         x=months(df["month"]).values,
     )
@@ -192,16 +217,17 @@ def revenue_by_family(df: pd.DataFrame) -> go.Figure:
             y=part["recognized"],
             name=fam,
             marker_color=FAMILY_COLORS[i % len(FAMILY_COLORS)],
-            hovertemplate=f"{fam} {MONEY_HOVER}<extra></extra>",
+            hovertemplate=money_hover(cur, fam),
         )
     fig.update_layout(barmode="relative", bargap=0.25)
-    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _money_axis(fig, cur)
     _month_axis(fig)
-    return _style(fig, "Recognized revenue by product family", height=380)
+    return _style(fig, f"{labels.REVENUE} by product family {cur.label}", height=380)
 
 
-def deferred_rollforward(df: pd.DataFrame) -> go.Figure:
-    """Billings in, recognition out, closing deferred (and unbilled) balance per month."""
+def deferred_rollforward(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Billings in, recognition (invoice-date rates) out, closing deferred (and unbilled) balance
+    per month."""
     x = months(df["month"])
     fig = go.Figure()
     fig.add_bar(
@@ -209,15 +235,15 @@ def deferred_rollforward(df: pd.DataFrame) -> go.Figure:
         y=floats(df["billings_usd"]),
         name="Billings",
         marker_color=BLUE,
-        hovertemplate=f"Billings {MONEY_HOVER}<extra></extra>",
+        hovertemplate=money_hover(cur, "Billings"),
     )
     fig.add_bar(
         x=x,
         y=-floats(df["recognized_usd"]),
-        name="Recognized",
+        name=labels.RECOGNIZED_AT_INVOICE_RATES,
         marker_color=ORANGE,
         customdata=floats(df["recognized_usd"]),
-        hovertemplate="Recognized $%{customdata:,.0f}<extra></extra>",
+        hovertemplate=money_hover(cur, labels.RECOGNIZED_AT_INVOICE_RATES, data="customdata"),
     )
     fig.add_scatter(
         x=x,
@@ -225,7 +251,7 @@ def deferred_rollforward(df: pd.DataFrame) -> go.Figure:
         name="Closing deferred",
         mode="lines+markers",
         line={"color": NAVY, "width": 2.5},
-        hovertemplate=f"Closing deferred {MONEY_HOVER}<extra></extra>",
+        hovertemplate=money_hover(cur, "Closing deferred"),
     )
     if "unbilled_usd" in df and floats(df["unbilled_usd"]).fillna(0).abs().sum() > 0:
         fig.add_scatter(
@@ -234,12 +260,12 @@ def deferred_rollforward(df: pd.DataFrame) -> go.Figure:
             name="Unbilled",
             mode="lines",
             line={"color": PURPLE, "dash": "dot"},
-            hovertemplate=f"Unbilled {MONEY_HOVER}<extra></extra>",
+            hovertemplate=money_hover(cur, "Unbilled"),
         )
     fig.update_layout(barmode="relative", bargap=0.3)
-    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _money_axis(fig, cur)
     _month_axis(fig)
-    return _style(fig, "Deferred revenue roll-forward", height=380)
+    return _style(fig, f"Deferred revenue roll-forward {cur.label}", height=380)
 
 
 def rate_lines(
@@ -306,7 +332,7 @@ def cohort_heatmap(df: pd.DataFrame, label: str) -> go.Figure:
     return _style(fig, f"Cohort {label}", height=max(320, 28 * len(ylabels) + 120))
 
 
-def mrr_by_segment(df: pd.DataFrame) -> go.Figure:
+def mrr_by_segment(df: pd.DataFrame, cur: Currency) -> go.Figure:
     """Current MRR per segment, stacked by region (horizontal bars)."""
     data = df.assign(mrr=floats(df["current_mrr_usd"]).values)
     fig = go.Figure()
@@ -318,11 +344,11 @@ def mrr_by_segment(df: pd.DataFrame) -> go.Figure:
             name=region,
             orientation="h",
             marker_color=FAMILY_COLORS[i % len(FAMILY_COLORS)],
-            hovertemplate=f"{region} $%{{x:,.0f}}<extra></extra>",
+            hovertemplate=money_hover(cur, region, axis="x"),
         )
     fig.update_layout(barmode="stack", hovermode="y unified")
-    fig.update_xaxes(tickprefix="$", tickformat="~s")
-    return _style(fig, "Current MRR by segment and region", height=300)
+    _money_axis(fig, cur, axis="x")
+    return _style(fig, f"Current MRR by segment and region {cur.label}", height=300)
 
 
 def counts_bar(df: pd.DataFrame, label_col: str, value_col: str, title: str) -> go.Figure:
@@ -341,7 +367,7 @@ def counts_bar(df: pd.DataFrame, label_col: str, value_col: str, title: str) -> 
     return _style(fig, title, height=max(220, 34 * len(data) + 90))
 
 
-def aging_bars(df: pd.DataFrame) -> go.Figure:
+def aging_bars(df: pd.DataFrame, cur: Currency) -> go.Figure:
     """Open receivables per aging bucket (later mart ar_aging)."""
     colors = [GREEN, LIGHT_GREEN, ORANGE, "#E07A3F", RED]
     fig = go.Figure(
@@ -349,9 +375,9 @@ def aging_bars(df: pd.DataFrame) -> go.Figure:
             x=df["bucket"],
             y=floats(df["open_usd"]),
             marker_color=colors[: len(df)] + [GREY] * max(0, len(df) - len(colors)),
-            hovertemplate="%{x}: $%{y:,.0f}<extra></extra>",
+            hovertemplate=money_hover(cur, "%{x}:"),
         )
     )
-    fig.update_yaxes(tickprefix="$", tickformat="~s")
+    _money_axis(fig, cur)
     fig.update_layout(hovermode="closest", showlegend=False)
-    return _style(fig, "Open receivables by age", height=300)
+    return _style(fig, f"Open receivables by age {cur.label}", height=300)

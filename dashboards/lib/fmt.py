@@ -1,13 +1,16 @@
 """Display formatting and period helpers (pure functions, no Streamlit).
 
 Money arrives as `decimal.Decimal` from the marts and is formatted from the Decimal directly, so a
-table never shows a float artefact; only charts convert to float (in `charts.py`).
+table never shows a float artefact; only charts convert to float (in `charts.py`). Every `_usd`
+column holds the build's reporting currency (audit.build_info.reporting_currency), which need not
+be USD: money is always formatted with a `Currency`, never with a hard-coded `$`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,18 +29,62 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def money(value: Any, decimals: int = 2, symbol: str = "$") -> str:
-    """`$1,234,567.89`; negative as `-$1,234.00`; missing as an em dash."""
+#: Symbols of the common reporting currencies; any other code is shown as itself (`CHF 1.2K`).
+SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+#: Currencies without minor units: amounts are shown without decimals.
+NO_MINOR_UNITS: frozenset[str] = frozenset({"JPY"})
+#: Streamlit's own table number formats for a currency (others get a printf format).
+COLUMN_PRESETS: dict[str, str] = {"USD": "dollar", "EUR": "euro", "JPY": "yen"}
+
+
+@dataclass(frozen=True)
+class Currency:
+    """The reporting currency money is shown in; `code` empty when the build does not say."""
+
+    code: str
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS.get(self.code, "")
+
+    @property
+    def prefix(self) -> str:
+        """What precedes an amount: `$`, `€` or `CHF ` (nothing when the currency is unknown)."""
+        return self.symbol or (f"{self.code} " if self.code else "")
+
+    @property
+    def decimals(self) -> int:
+        return 0 if self.code in NO_MINOR_UNITS else 2
+
+    @property
+    def label(self) -> str:
+        """Column-header suffix: `(EUR)`."""
+        return f"({self.code})" if self.code else "(reporting currency)"
+
+    @property
+    def column_format(self) -> str:
+        """A Streamlit NumberColumn format for full amounts in this currency."""
+        return COLUMN_PRESETS.get(self.code) or f"{self.prefix}%,.{self.decimals}f"
+
+
+def currency(code: Any) -> Currency:
+    """The Currency of an ISO code as the warehouse stores it (None/blank → unknown)."""
+    return Currency("" if is_missing(code) else str(code).strip().upper())
+
+
+def money(value: Any, cur: Currency, decimals: int | None = None) -> str:
+    """`$1,234,567.89` (`€…`, `CHF …`); negative as `-$1,234.00`; missing as an em dash."""
     if is_missing(value):
         return DASH
+    places = cur.decimals if decimals is None else decimals
     d = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    d = d.quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)  # R1: half away from zero
+    d = d.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)  # R1: half away from zero
     sign = "-" if d < 0 else ""
-    return f"{sign}{symbol}{abs(d):,.{decimals}f}"
+    return f"{sign}{cur.prefix}{abs(d):,.{places}f}"
 
 
-def money_short(value: Any, symbol: str = "$", signed: bool = False) -> str:
-    """Tile-sized money: `$1.23M`, `$456.7K`, `$950`; `signed` adds `+` to positives."""
+def money_short(value: Any, cur: Currency, signed: bool = False) -> str:
+    """Tile-sized money: `$1.23M`, `€456.7K`, `$950`; `signed` adds `+` to positives."""
     if is_missing(value):
         return DASH
     v = float(value)
@@ -47,8 +94,8 @@ def money_short(value: Any, symbol: str = "$", signed: bool = False) -> str:
         if a >= limit:
             scaled = a / limit
             digits = 2 if scaled < 10 else 1
-            return f"{sign}{symbol}{scaled:,.{digits}f}{suffix}"
-    return f"{sign}{symbol}{a:,.0f}"
+            return f"{sign}{cur.prefix}{scaled:,.{digits}f}{suffix}"
+    return f"{sign}{cur.prefix}{a:,.0f}"
 
 
 def pct(value: Any, decimals: int = 1) -> str:
@@ -58,11 +105,11 @@ def pct(value: Any, decimals: int = 1) -> str:
     return f"{float(value) * 100:.{decimals}f}%"
 
 
-def delta_money(current: Any, previous: Any) -> str | None:
+def delta_money(current: Any, previous: Any, cur: Currency) -> str | None:
     """Signed short-money change for a tile delta, None when either side is missing."""
     if is_missing(current) or is_missing(previous):
         return None
-    return money_short(Decimal(str(current)) - Decimal(str(previous)), signed=True)
+    return money_short(Decimal(str(current)) - Decimal(str(previous)), cur, signed=True)
 
 
 def delta_pp(current: Any, previous: Any) -> str | None:

@@ -4,7 +4,9 @@ No Streamlit here, so each query is unit-testable against a small warehouse file
 * the warehouse is opened only through `connect_readonly`, one short-lived connection per call,
   results read fully (Arrow → pandas, so DECIMAL money stays `decimal.Decimal`) before closing;
 * user values are bound parameters (`?`); schema, table and column names come from allow-lists
-  (`ALLOWED_TABLES`, `COHORT_METRICS`, the `*_COLUMNS` candidates) and are quoted;
+  (`ALLOWED_TABLES`, `COHORT_METRICS`, `KPI_COLUMNS`) and are quoted;
+* the audit and quarantine tables are read with the columns `pipelines/ingest/schema.py` defines
+  (the same code writes them), so a renamed column fails a test instead of being guessed around;
 * only `marts`, `audit` and `quarantine` are read, and no metric is computed beyond what the
   marts hold (sums of additive mart columns for breakdowns are the exception); the KPI tiles
   come straight from `marts.kpi_monthly`.
@@ -33,6 +35,7 @@ V1_MARTS: tuple[str, ...] = (
     "fct_revenue_schedule",
     "deferred_revenue_monthly",
     "fct_mrr_monthly",
+    "fct_mrr_by_plan_monthly",
     "fct_mrr_movements",
     "mrr_bridge_monthly",
     "retention_monthly",
@@ -65,59 +68,10 @@ QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)
 MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS + QUALITY_MARTS
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
     "marts": frozenset(MARTS),
-    "audit": frozenset({"runs", "load_log", "check_results", "reference_breaches"}),
+    "audit": frozenset({"build_info", "runs", "load_log", "check_results", "reference_breaches"}),
     "quarantine": frozenset({"rows", "files"}),
 }
 
-#: Column names the dashboards may use in SQL on the loosely specified audit/quarantine tables,
-#: in order of preference where several spellings are plausible.
-RUNS_COLUMNS: tuple[str, ...] = (
-    "run_id",
-    "started_at",
-    "finished_at",
-    "published_at",
-    "status",
-    "as_of_date",
-    "warehouse_version",
-    "checks_passed",
-    "checks_failed",
-)
-LOAD_LOG_COLUMNS: tuple[str, ...] = (
-    "run_id",
-    "source",
-    "table",
-    "table_name",
-    "file",
-    "rows_read",
-    "rows_loaded",
-    "rows_quarantined",
-    "loaded_at",
-)
-QUARANTINE_COLUMNS: tuple[str, ...] = (
-    "source",
-    "table",
-    "table_name",
-    "file",
-    "reason_code",
-    "reason",
-    "run_id",
-    "quarantined_at",
-)
-CHECK_COLUMNS: tuple[str, ...] = ("run_id", "passed", "blocking", "asset", "check_name")
-#: audit.reference_breaches columns the page groups and orders by.
-BREACH_COLUMNS: tuple[str, ...] = (
-    "reason_code",
-    "source",
-    "table",
-    "column",
-    "key",
-    "value",
-    "reason",
-    "file",
-    "row_number",
-)
-#: `audit.runs.status` values that mean "this build was published".
-PUBLISHED_STATUSES: tuple[str, ...] = ("published", "success", "succeeded", "ok")
 #: Cohort heatmap metrics (cohort_retention columns) the page may ask for.
 COHORT_METRICS: dict[str, str] = {"logo": "logo_retention", "mrr": "mrr_retention"}
 
@@ -192,13 +146,6 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.Data
     )
 
 
-def _present(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, candidates: Iterable[str]
-) -> list[str]:
-    cols = set(_columns(con, schema, table)["column_name"])
-    return [c for c in candidates if c in cols]
-
-
 def existing_tables(path: Path) -> pd.DataFrame:
     """(table_schema, table_name) of the readable schemas, so pages can say "not built yet"."""
     with connection(path) as con:
@@ -227,152 +174,105 @@ def mart_coverage(path: Path) -> pd.DataFrame:
     )
 
 
-# --- audit -------------------------------------------------------------------------------------
+# --- audit ---------------------------------------------------------------------------------
 
 
-def _runs_order(cols: list[str]) -> str:
-    for c in ("finished_at", "published_at", "started_at"):
-        if c in cols:
-            return _column(c, RUNS_COLUMNS)
-    return "1"
+def build_info(path: Path) -> pd.DataFrame:
+    """The run that made this file (audit.build_info) with its audit.runs row: as-of date,
+    reporting currency, build time, warehouse version. One row; none in a file without it."""
+    return read(
+        path,
+        "SELECT b.run_id, b.as_of_date, b.reporting_currency, b.full_refresh, "
+        "coalesce(r.started_at, b.started_at) AS started_at, r.finished_at, r.status, "
+        "r.warehouse_version, r.checks_passed, r.checks_failed "
+        f"FROM {relation('audit', 'build_info')} AS b "
+        f"LEFT JOIN {relation('audit', 'runs')} AS r USING (run_id)",
+    )
 
 
-def latest_run(path: Path) -> pd.DataFrame:
-    """The latest published build (as-of date, build time); the latest run if none says so."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "runs", RUNS_COLUMNS)
-        if not cols:
-            return pd.DataFrame()
-        select = ", ".join(_column(c, RUNS_COLUMNS) for c in cols)
-        order = _runs_order(cols)
-        rel = relation("audit", "runs")
-        if "status" in cols:
-            marks = ", ".join("?" for _ in PUBLISHED_STATUSES)
-            df = fetch(
-                con,
-                f"SELECT {select} FROM {rel} WHERE lower(status) IN ({marks}) "
-                f"ORDER BY {order} DESC NULLS LAST LIMIT 1",
-                PUBLISHED_STATUSES,
-            )
-            if not df.empty:
-                return df
-        return fetch(con, f"SELECT {select} FROM {rel} ORDER BY {order} DESC NULLS LAST LIMIT 1")
+def reporting_currency(path: Path) -> str | None:
+    """The ISO code every `_usd` column of this build is in (None when the file does not say)."""
+    df = build_info(path)
+    return None if df.empty else df.iloc[0]["reporting_currency"]
 
 
 def runs_history(path: Path, limit: int = 50) -> pd.DataFrame:
-    """Recent builds, newest first, every column audit.runs has."""
-    with connection(path) as con:
-        order = _runs_order(_present(con, "audit", "runs", RUNS_COLUMNS))
-        return fetch(
-            con,
-            f"SELECT * FROM {relation('audit', 'runs')} ORDER BY {order} DESC NULLS LAST LIMIT ?",
-            [int(limit)],
-        )
-
-
-def _table_col(cols: list[str]) -> str | None:
-    return "table" if "table" in cols else "table_name" if "table_name" in cols else None
+    """The builds this file descends from (each published), newest first."""
+    return read(
+        path,
+        "SELECT run_id, status, warehouse_version, as_of_date, started_at, finished_at, "
+        "full_refresh, files_loaded, rows_loaded, rows_quarantined, checks_passed, checks_failed "
+        f"FROM {relation('audit', 'runs')} ORDER BY finished_at DESC NULLS LAST, run_id LIMIT ?",
+        [int(limit)],
+    )
 
 
 def load_log(path: Path, run_id: str | None = None, limit: int = MAX_ROWS) -> pd.DataFrame:
     """One row per extract file loaded (optionally for one run), newest first."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "load_log", LOAD_LOG_COLUMNS)
-        where, params = "", []
-        if run_id is not None and "run_id" in cols:
-            where, params = "WHERE run_id = ?", [run_id]
-        order = '"loaded_at" DESC NULLS LAST' if "loaded_at" in cols else "1"
-        return fetch(
-            con,
-            f"SELECT * FROM {relation('audit', 'load_log')} {where} ORDER BY {order} LIMIT ?",
-            [*params, int(limit)],
-        )
+    where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
+    return read(
+        path,
+        'SELECT run_id, source, "table", file, extract_id, status, rows_read, rows_loaded, '
+        "rows_quarantined, rows_superseded, loaded_at "
+        f"FROM {relation('audit', 'load_log')} {where} "
+        'ORDER BY loaded_at DESC NULLS LAST, source, "table", file LIMIT ?',
+        [*params, int(limit)],
+    )
 
 
 def load_summary(path: Path) -> pd.DataFrame:
     """Files and rows read/loaded/quarantined per run (newest first): the load's health."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "load_log", LOAD_LOG_COLUMNS)
-        key = ["run_id"] if "run_id" in cols else []
-        sums = [
-            f"sum({_column(c, LOAD_LOG_COLUMNS)}) AS {c}"
-            for c in ("rows_read", "rows_loaded", "rows_quarantined")
-            if c in cols
-        ]
-        last = ['max("loaded_at") AS loaded_at'] if "loaded_at" in cols else []
-        select = ", ".join([*(f'"{k}"' for k in key), "count(*) AS files", *sums, *last])
-        group = "GROUP BY run_id" if key else ""
-        order = "ORDER BY loaded_at DESC NULLS LAST" if last else ""
-        return fetch(con, f"SELECT {select} FROM {relation('audit', 'load_log')} {group} {order}")
-
-
-def _reason_col(cols: list[str]) -> str | None:
-    """The reason code where the loader records one (`reason` may then be free text)."""
-    return "reason_code" if "reason_code" in cols else "reason" if "reason" in cols else None
+    return read(
+        path,
+        "SELECT run_id, count(*) AS files, sum(rows_read) AS rows_read, "
+        "sum(rows_loaded) AS rows_loaded, sum(rows_quarantined) AS rows_quarantined, "
+        f"max(loaded_at) AS loaded_at FROM {relation('audit', 'load_log')} "
+        "GROUP BY run_id ORDER BY loaded_at DESC NULLS LAST, run_id",
+    )
 
 
 def quarantine_reasons(path: Path) -> pd.DataFrame:
-    """Rejected rows counted by reason (code), source and table, most frequent first."""
-    with connection(path) as con:
-        cols = _present(con, "quarantine", "rows", QUARANTINE_COLUMNS)
-        rel = relation("quarantine", "rows")
-        keys = [(k, k) for k in (_reason_col(cols), "source", _table_col(cols)) if k]
-        if keys and keys[0][0] == "reason_code":
-            keys[0] = ("reason_code", "reason")
-        if not keys:
-            return fetch(con, f"SELECT count(*) AS rows FROM {rel}")
-        sel = ", ".join(f"{_column(k, QUARANTINE_COLUMNS)} AS {a}" for k, a in keys)
-        return fetch(
-            con,
-            f"SELECT {sel}, count(*) AS rows FROM {rel} GROUP BY ALL ORDER BY rows DESC, 1, 2",
-        )
+    """Rejected rows counted by reason code, source and table, most frequent first."""
+    return read(
+        path,
+        'SELECT reason_code AS reason, source, "table", count(*) AS rows '
+        f"FROM {relation('quarantine', 'rows')} GROUP BY ALL ORDER BY rows DESC, 1, 2, 3",
+    )
 
 
 def quarantine_sample(path: Path, reason: str | None = None, limit: int = 50) -> pd.DataFrame:
-    """A sample of rejected rows with their raw record, optionally of one reason (code)."""
-    with connection(path) as con:
-        cols = _present(con, "quarantine", "rows", QUARANTINE_COLUMNS)
-        where, params = "", []
-        key = _reason_col(cols)
-        if reason is not None and key is not None:
-            where, params = f"WHERE {_column(key, QUARANTINE_COLUMNS)} = ?", [reason]
-        order = '"quarantined_at" DESC NULLS LAST' if "quarantined_at" in cols else "1"
-        return fetch(
-            con,
-            f"SELECT * FROM {relation('quarantine', 'rows')} {where} ORDER BY {order} LIMIT ?",
-            [*params, int(limit)],
-        )
+    """A sample of rejected rows with their raw record, optionally of one reason code."""
+    where, params = ("WHERE reason_code = ?", [reason]) if reason is not None else ("", [])
+    return read(
+        path,
+        'SELECT reason_code, source, "table", file, row_number, "column", reason, raw_record, '
+        f"run_id, quarantined_at FROM {relation('quarantine', 'rows')} {where} "
+        "ORDER BY quarantined_at DESC NULLS LAST, file, row_number LIMIT ?",
+        [*params, int(limit)],
+    )
 
 
 def quarantine_files(path: Path, limit: int = 200) -> pd.DataFrame:
     """Whole files the loader rejected (missing column, unreadable), newest first."""
-    with connection(path) as con:
-        cols = _present(con, "quarantine", "files", QUARANTINE_COLUMNS)
-        order = '"quarantined_at" DESC NULLS LAST' if "quarantined_at" in cols else "1"
-        return fetch(
-            con,
-            f"SELECT * FROM {relation('quarantine', 'files')} ORDER BY {order} LIMIT ?",
-            [int(limit)],
-        )
+    return read(
+        path,
+        'SELECT reason_code, source, "table", file, extract_id, rows_read, reason, run_id, '
+        f"quarantined_at FROM {relation('quarantine', 'files')} "
+        "ORDER BY quarantined_at DESC NULLS LAST, file LIMIT ?",
+        [int(limit)],
+    )
 
 
 def check_results(path: Path, run_id: str | None = None) -> pd.DataFrame:
     """The build's checks (optionally of one run), failures and blocking checks first."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "check_results", CHECK_COLUMNS)
-        where, params = "", []
-        if run_id is not None and "run_id" in cols:
-            where, params = "WHERE run_id = ?", [run_id]
-        order = [
-            o for o, c in (('"passed"', "passed"), ('"blocking" DESC', "blocking")) if c in cols
-        ]
-        order += [f'"{c}"' for c in ("asset", "check_name") if c in cols]
-        return fetch(
-            con,
-            f"SELECT * FROM {relation('audit', 'check_results')} {where} "
-            f"ORDER BY {', '.join(order) or '1'} LIMIT ?",
-            [*params, MAX_ROWS],
-        )
+    where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
+    return read(
+        path,
+        "SELECT run_id, asset, check_name, passed, blocking, description, checked_at "
+        f"FROM {relation('audit', 'check_results')} {where} "
+        "ORDER BY passed, blocking DESC, asset, check_name LIMIT ?",
+        [*params, MAX_ROWS],
+    )
 
 
 # --- overview ----------------------------------------------------------------------------------
@@ -436,13 +336,35 @@ def revenue_by_family(path: Path, through: dt.date | None = None) -> pd.DataFram
     )
 
 
+#: Hook for the waterfall's FX line (dbt side: the deferred revenue mart). The waterfall converts
+#: each line at its invoice-date rate, revenue (kpi_monthly.revenue_usd, fct_revenue_schedule) at
+#: the month-end rate; with this column the two tie:
+#:     recognized_usd (invoice-date rates) + <this column> = revenue_usd (month-end rates).
+#: Read from marts.deferred_revenue_monthly when the build has it, else left out. Rename here if
+#: the mart names it otherwise.
+WATERFALL_FX_DIFFERENCE_COLUMN = "fx_translation_usd"
+#: deferred_revenue_monthly columns the Revenue page shows, in order.
+WATERFALL_COLUMNS: tuple[str, ...] = (
+    "month",
+    "opening_usd",
+    "billings_usd",
+    "recognized_usd",
+    "unbilled_change_usd",
+    "closing_usd",
+    "unbilled_usd",
+)
+
+
 def deferred_rollforward(path: Path) -> pd.DataFrame:
-    """deferred_revenue_monthly: opening + billings − recognized = closing, and unbilled."""
-    return read(
-        path,
-        "SELECT month, opening_usd, billings_usd, recognized_usd, closing_usd, unbilled_usd "
-        f"FROM {relation('marts', 'deferred_revenue_monthly')} ORDER BY month",
-    )
+    """deferred_revenue_monthly (R4, invoice-date rates): opening + billings − recognized +
+    unbilled change = closing, with the FX difference to revenue when the mart has it."""
+    rel = relation("marts", "deferred_revenue_monthly")
+    with connection(path) as con:
+        present = set(_columns(con, "marts", "deferred_revenue_monthly")["column_name"])
+        allowed = (*WATERFALL_COLUMNS, WATERFALL_FX_DIFFERENCE_COLUMN)
+        cols = [*WATERFALL_COLUMNS, *(c for c in allowed[len(WATERFALL_COLUMNS) :] if c in present)]
+        select = ", ".join(_column(c, allowed) for c in cols)
+        return fetch(con, f"SELECT {select} FROM {rel} ORDER BY month")
 
 
 def invoice_months(path: Path) -> pd.DataFrame:
@@ -605,46 +527,42 @@ def account_margin(path: Path, limit: int = 20) -> pd.DataFrame:
 
 
 def billing_exception_summary(path: Path) -> pd.DataFrame:
-    """Billing exceptions per type with their summed difference (later issue)."""
+    """Billing exceptions per type with their leakage in the reporting currency (R9).
+
+    `difference` is in each line's own currency and is not summed across currencies."""
     return read(
         path,
-        "SELECT exception_type, count(*) AS exceptions, sum(difference) AS difference "
-        f"FROM {relation('marts', 'billing_exceptions')} GROUP BY ALL ORDER BY exceptions DESC",
+        "SELECT exception_type, count(*) AS exceptions, sum(leakage_usd) AS leakage_usd "
+        f"FROM {relation('marts', 'billing_exceptions')} "
+        "GROUP BY ALL ORDER BY exceptions DESC, exception_type",
     )
 
 
 def reference_breach_summary(path: Path) -> pd.DataFrame:
     """Reported breaches (rows kept, loaded) per reason code, source, table and column, most
     frequent first: unknown references, missing or stale FX rates, over-payments."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "reference_breaches", BREACH_COLUMNS)
-        keys = [k for k in ("reason_code", "source", "table", "column") if k in cols]
-        rel = relation("audit", "reference_breaches")
-        if not keys:
-            return fetch(con, f"SELECT count(*) AS rows FROM {rel}")
-        sel = ", ".join(_column(k, BREACH_COLUMNS) for k in keys)
-        return fetch(
-            con, f"SELECT {sel}, count(*) AS rows FROM {rel} GROUP BY ALL ORDER BY rows DESC, {sel}"
-        )
+    return read(
+        path,
+        'SELECT reason_code, source, "table", "column", count(*) AS rows '
+        f"FROM {relation('audit', 'reference_breaches')} "
+        "GROUP BY ALL ORDER BY rows DESC, 1, 2, 3, 4",
+    )
 
 
 def reference_breach_sample(
     path: Path, reason_code: str | None = None, limit: int = 50
 ) -> pd.DataFrame:
     """Breach rows with the loader's one-line reason (file, row and fix), optionally of one code."""
-    with connection(path) as con:
-        cols = _present(con, "audit", "reference_breaches", BREACH_COLUMNS)
-        where, params = "", []
-        if reason_code is not None and "reason_code" in cols:
-            where, params = 'WHERE "reason_code" = ?', [reason_code]
-        sel = ", ".join(_column(c, BREACH_COLUMNS) for c in cols) or "*"
-        order = ", ".join(f'"{c}"' for c in ("file", "row_number") if c in cols) or "1"
-        return fetch(
-            con,
-            f"SELECT {sel} FROM {relation('audit', 'reference_breaches')} {where} "
-            f"ORDER BY {order} LIMIT ?",
-            [*params, int(limit)],
-        )
+    where, params = (
+        ("WHERE reason_code = ?", [reason_code]) if reason_code is not None else ("", [])
+    )
+    return read(
+        path,
+        'SELECT reason_code, source, "table", "column", "key", value, reason, file, row_number '
+        f"FROM {relation('audit', 'reference_breaches')} {where} "
+        'ORDER BY file, row_number, "key" LIMIT ?',
+        [*params, int(limit)],
+    )
 
 
 def excluded_facts(path: Path) -> pd.DataFrame:
@@ -662,7 +580,7 @@ QUERIES = {
     for f in (
         existing_tables,
         mart_coverage,
-        latest_run,
+        build_info,
         runs_history,
         load_log,
         load_summary,

@@ -1,11 +1,12 @@
 """Streamlit pieces every page shares: the no-warehouse screen, "not built yet" notes, the build
-caption, KPI tiles and money tables. Kept here so the pages stay a few lines of layout."""
+caption, the reporting currency, KPI tiles and money tables. Kept here so the pages stay a few
+lines of layout."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -14,12 +15,12 @@ import streamlit as st
 
 from dashboards.lib import fmt
 from dashboards.lib.cache import Warehouse, built_tables, locate, query
-from dashboards.lib.queries import PUBLISHED_STATUSES
+from dashboards.lib.fmt import Currency
 from pipelines.settings import get_settings
 from pipelines.warehouse.readonly import WarehouseNotFoundError
 
-IN_PROGRESS = ("running", "started", "in_progress", "building")
-FLAT_DELTA = re.compile(r"[+-]?\$?0(\.0+)?( pp)?")
+#: A delta that is zero whatever its unit: `+$0`, `€0`, `CHF 0`, `0.0 pp`, `+0.0 d`.
+FLAT_DELTA = re.compile(r"[+-]?\D*?0(\.0+)?\D*")
 CSS = """
 <style>
 div.block-container {padding-top: 2.2rem; padding-bottom: 2rem;}
@@ -107,53 +108,42 @@ def not_built(table: str, what: str, schema: str = "marts") -> None:
     )
 
 
+def build(wh: Warehouse) -> dict[str, Any]:
+    """The run that made this file (audit.build_info + its audit.runs row), {} without one."""
+    if not has(wh, "build_info", "audit"):
+        return {}
+    df = query(wh, "build_info")
+    return {} if df.empty else df.iloc[0].to_dict()
+
+
+def currency(wh: Warehouse) -> Currency:
+    """The reporting currency of this build: what every `_usd` amount on the page is in."""
+    return fmt.currency(build(wh).get("reporting_currency"))
+
+
 def build_caption(wh: Warehouse) -> dict[str, Any]:
-    """Caption with the as-of date and build time of the latest published run; returns it."""
-    run: dict[str, Any] = {}
-    if has(wh, "runs", "audit"):
-        df = query(wh, "latest_run")
-        if not df.empty:
-            run = df.iloc[0].to_dict()
+    """Caption with the as-of date, build time, run, version and currency of this build;
+    returns the build's row."""
+    run = build(wh)
     parts = []
     as_of = fmt.as_date(run.get("as_of_date"))
     if as_of:
         parts.append(f"Data as of **{as_of:%d %b %Y}**")
-    built = run.get("finished_at") or run.get("published_at") or run.get("started_at")
+    built = run.get("finished_at")
+    if fmt.is_missing(built):
+        built = run.get("started_at")
     if not fmt.is_missing(built):
         parts.append(f"built {pd.Timestamp(built):%d %b %Y %H:%M} UTC")
     if run.get("run_id"):
         parts.append(f"run `{run['run_id']}`")
     version = run.get("warehouse_version")
     if not fmt.is_missing(version):
-        parts.append(f"warehouse v{str(version).removeprefix('v')}")
-    if run.get("status") and str(run["status"]).lower() not in PUBLISHED_STATUSES:
-        parts.append(f":orange[latest run status: {run['status']}]")
-    st.caption(" · ".join(parts) if parts else "Build details unavailable (no `audit.runs`).")
-    if run:
-        _newer_failed_build(wh, run)
+        parts.append(f"warehouse v{int(version)}")
+    code = fmt.currency(run.get("reporting_currency")).code
+    if code:
+        parts.append(f"amounts in {code}")
+    st.caption(" · ".join(parts) if parts else "Build details unavailable (no `audit.build_info`).")
     return run
-
-
-def _newer_failed_build(wh: Warehouse, run: dict[str, Any]) -> None:
-    """Say so when a build after the published one failed: the figures are not last night's."""
-    newest = query(wh, "runs_history", 1)
-    if newest.empty or "status" not in newest:
-        return
-    last = newest.iloc[0].to_dict()
-    if last.get("run_id") == run.get("run_id") or str(last["status"]).lower() in PUBLISHED_STATUSES:
-        return
-    if str(last["status"]).lower() in IN_PROGRESS:
-        st.caption(f"A new build (`{last.get('run_id')}`) is in progress.")
-        return
-    when = last.get("finished_at") or last.get("started_at")
-    stamp = "" if fmt.is_missing(when) else f" on {pd.Timestamp(when):%d %b %Y %H:%M} UTC"
-    reason = last.get("failure_reason")
-    why = "" if fmt.is_missing(reason) or not reason else f" ({reason})"
-    st.warning(
-        f"The latest build `{last.get('run_id')}`{stamp} did not publish: "
-        f"{last['status']}{why}. These figures are from the last published build.",
-        icon=":material/warning:",
-    )
 
 
 def tile(
@@ -182,12 +172,13 @@ def tile(
     )
 
 
-def heading(column: str) -> str:
-    """`current_mrr_usd` → `Current mrr (USD)`: readable table headers from column names."""
+def heading(column: str, cur: Currency) -> str:
+    """`current_mrr_usd` → `Current MRR (EUR)`: readable headers; `_usd` columns name the
+    reporting currency they hold."""
     base = column.removesuffix("_usd").replace("_", " ")
     for word in ("mrr", "arr", "nrr", "grr", "dso", "id", "sla"):
         base = " ".join(w.upper() if w == word else w for w in base.split())
-    return base[:1].upper() + base[1:] + (" (USD)" if column.endswith("_usd") else "")
+    return base[:1].upper() + base[1:] + (f" {cur.label}" if column.endswith("_usd") else "")
 
 
 def _is_dates(col: pd.Series) -> bool:
@@ -195,34 +186,49 @@ def _is_dates(col: pd.Series) -> bool:
     return not sample.empty and isinstance(sample.iloc[0], dt.date)
 
 
-def money_config(df: pd.DataFrame, extra: Sequence[str] = ()) -> dict[str, Any]:
-    """column_config for a table: readable headers, `_usd` columns as dollars, `extra` 2-dp."""
-    cfg: dict[str, Any] = {c: heading(str(c)) for c in df.columns}
+def money_config(
+    df: pd.DataFrame,
+    cur: Currency,
+    extra: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """column_config for a table: readable headers (or `labels`), `_usd` columns in the
+    reporting currency, `extra` (amounts in their own currency, quantities) 2-dp."""
+
+    def head(c: str) -> str:
+        text = (labels or {}).get(c)
+        if text is None:
+            return heading(c, cur)
+        return f"{text} {cur.label}" if c.endswith("_usd") else text
+
+    cfg: dict[str, Any] = {c: head(str(c)) for c in df.columns}
     for c in df.columns:
         if (str(c) == "month" or str(c).endswith("_month")) and _is_dates(df[c]):
-            cfg[c] = st.column_config.DateColumn(heading(str(c)), format="MMM YYYY")
+            cfg[c] = st.column_config.DateColumn(head(str(c)), format="MMM YYYY")
     for c in fmt.money_columns(df):
-        cfg[c] = st.column_config.NumberColumn(heading(c), format="dollar")
+        cfg[c] = st.column_config.NumberColumn(head(c), format=cur.column_format)
     for c in extra:
         if c in df:
-            cfg[c] = st.column_config.NumberColumn(heading(c), format="%,.2f")
+            cfg[c] = st.column_config.NumberColumn(head(c), format="%,.2f")
     return cfg
 
 
 def table(
     df: pd.DataFrame,
+    cur: Currency,
     *,
     money: Sequence[str] = (),
     percent: Sequence[str] = (),
     hide: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
     height: int | str = "auto",
     key: str | None = None,
 ) -> None:
     """A full-width table: readable headers, money and percent formatted, `hide` left out."""
-    cfg = money_config(df, money)
+    cfg = money_config(df, cur, money, labels)
     for c in percent:
         if c in df:
-            cfg[c] = st.column_config.NumberColumn(heading(c), format="percent")
+            cfg[c] = st.column_config.NumberColumn(heading(c, cur), format="percent")
     order = [c for c in df.columns if c not in set(hide)]
     st.dataframe(
         df,
@@ -236,10 +242,8 @@ def table(
 
 
 def as_of(run: dict[str, Any]) -> Any:
-    """The build's as-of date, else the day it finished (for picking the latest full month)."""
-    return fmt.as_date(run.get("as_of_date")) or fmt.as_date(
-        run.get("finished_at") or run.get("started_at")
-    )
+    """The build's as-of date (for picking the latest full month)."""
+    return fmt.as_date(run.get("as_of_date"))
 
 
 def as_of_month(run: dict[str, Any]) -> Any:

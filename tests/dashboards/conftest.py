@@ -1,4 +1,5 @@
-"""Fixtures: the fixture warehouse (see dashboard_warehouse.py) and SUBOPS_WAREHOUSE_DIR."""
+"""Fixtures: the warehouse the real pipeline builds from a small generated company (once per
+session, see pipeline_warehouse.py), copies of it for tests that edit, and SUBOPS_WAREHOUSE_DIR."""
 
 from __future__ import annotations
 
@@ -6,37 +7,40 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dashboard_warehouse import build_warehouse
+from pipeline_warehouse import copy_warehouse, execute, session_root, shared_warehouse
 
 
 @pytest.fixture(scope="session")
-def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder whose current.duckdb holds the v1 marts (later-issue marts absent)."""
-    d = tmp_path_factory.mktemp("warehouse")
-    build_warehouse(d / "current.duckdb")
-    return d
+def warehouse_dir(tmp_path_factory: pytest.TempPathFactory, dagster_home: Path) -> Path:
+    """The published build's folder (`current.duckdb` → builds/…). Read-only for every test."""
+    return shared_warehouse(session_root(tmp_path_factory))
 
 
 @pytest.fixture(scope="session")
-def full_warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Like `warehouse_dir`, plus ar_aging, collections, margin and billing exceptions."""
-    d = tmp_path_factory.mktemp("warehouse_full")
-    build_warehouse(d / "current.duckdb", later_marts=True)
+def eur_warehouse_dir(warehouse_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the build marked as reported in EUR (audit.build_info.reporting_currency).
+
+    The amounts are the USD build's; what is tested is that every page shows the currency the
+    build says, which is only ever read from audit.build_info."""
+    d = tmp_path_factory.mktemp("warehouse_eur")
+    execute(
+        copy_warehouse(warehouse_dir, d), "UPDATE audit.build_info SET reporting_currency = 'EUR'"
+    )
     return d
 
 
 @pytest.fixture
 def warehouse(warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """SUBOPS_WAREHOUSE_DIR points at the fixture; yields the current.duckdb path."""
+    """SUBOPS_WAREHOUSE_DIR points at the build; yields its current.duckdb path."""
     monkeypatch.setenv("SUBOPS_WAREHOUSE_DIR", str(warehouse_dir))
     yield warehouse_dir / "current.duckdb"
 
 
 @pytest.fixture
-def full_warehouse(full_warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """As `warehouse`, with the later-issue marts present."""
-    monkeypatch.setenv("SUBOPS_WAREHOUSE_DIR", str(full_warehouse_dir))
-    yield full_warehouse_dir / "current.duckdb"
+def eur_warehouse(eur_warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """As `warehouse`, for the EUR-reported copy."""
+    monkeypatch.setenv("SUBOPS_WAREHOUSE_DIR", str(eur_warehouse_dir))
+    yield eur_warehouse_dir / "current.duckdb"
 
 
 @pytest.fixture

@@ -40,10 +40,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def streamlit_server(full_warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run dashboards/streamlit_app.py` against the fixture; yields its URL."""
+def streamlit_server(warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run dashboards/streamlit_app.py` against the test build; yields its URL."""
     port = _free_port()
-    env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(full_warehouse_dir)}
+    env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(warehouse_dir)}
     log = (tmp_path / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [
@@ -99,6 +99,7 @@ def test_overview_renders_in_chromium(streamlit_server: str, tmp_path: Path) -> 
             assert tiles.count() == 12
             values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
             assert all(v.strip() and v.strip() != "—" for v in values), values
+            assert values[0].strip().startswith("$")  # MRR, in the build's reporting currency
             assert page.locator('[data-testid="stException"]').count() == 0
             page.wait_for_timeout(800)  # let plotly finish its first paint
             page.screenshot(path=str(shot), full_page=True)

@@ -6,9 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
-from dashboard_warehouse import build_warehouse
+from pipeline_warehouse import copy_warehouse, execute
 
 from dashboards.lib import cache, queries
 
@@ -17,9 +16,11 @@ def test_locate_none_without_a_published_file(empty_warehouse_dir: Path) -> None
     assert cache.locate() is None
 
 
-def test_new_build_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_build_is_picked_up(
+    warehouse_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = tmp_path / "builds"
-    first = build_warehouse(builds / "b1.duckdb")
+    first = copy_warehouse(warehouse_dir, builds).rename(builds / "b1.duckdb")
     current = tmp_path / "current.duckdb"
     current.symlink_to(first)
     monkeypatch.setenv("SUBOPS_WAREHOUSE_DIR", str(tmp_path))
@@ -31,8 +32,7 @@ def test_new_build_is_picked_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     second = builds / "b2.duckdb"
     shutil.copy(first, second)
-    with duckdb.connect(str(second)) as con:
-        con.execute("INSERT INTO audit.runs (run_id, status) VALUES ('run-0004', 'published')")
+    execute(second, "INSERT INTO audit.runs (run_id, status) VALUES ('run-0004', 'published')")
     tmp_link = tmp_path / "current.tmp"
     tmp_link.symlink_to(second)
     os.replace(tmp_link, current)  # atomic publish

@@ -1,4 +1,5 @@
-"""queries.py against the fixture warehouse: shapes, values, bound parameters, allow-lists."""
+"""queries.py against the warehouse the real pipeline built (pipeline_warehouse.py): every query
+runs, the figures the pages put side by side tie out, user values are bound, names allow-listed."""
 
 from __future__ import annotations
 
@@ -9,105 +10,128 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dashboard_warehouse import AS_OF, LATEST_FULL_MONTH
+from pipeline_warehouse import AS_OF, LATEST_FULL_MONTH
 
-from dashboards.lib import fmt, queries
+from dashboards.lib import charts, fmt, queries
+from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
+from pipelines.ingest.schema import ensure_schema
 from pipelines.warehouse.readonly import WarehouseNotFoundError
 
+MOVEMENTS = ("new_usd", "reactivation_usd", "expansion_usd", "contraction_usd", "churn_usd")
 
-def test_every_registered_query_runs_on_the_full_fixture(full_warehouse: Path) -> None:
-    args = {"invoice_lines": ("INV-A001-202609",)}
+
+def _busiest_account(path: Path) -> str:
+    """The account with the most invoices (ids come from the generator, not from the test)."""
+    inv = queries.invoices(path, limit=10_000)
+    return str(inv["account_id"].value_counts().index[0])
+
+
+def test_every_registered_query_runs_on_the_build(warehouse: Path) -> None:
+    key = queries.invoices(warehouse, limit=1).iloc[0]["invoice_key"]
+    args = {"invoice_lines": (key,)}
     for name, fn in queries.QUERIES.items():
-        df = fn(full_warehouse, *args.get(name, ()))
+        df = fn(warehouse, *args.get(name, ()))
         assert not df.empty, name
 
 
-def test_existing_tables_and_coverage(warehouse: Path) -> None:
+def test_every_mart_is_built_and_readable(warehouse: Path) -> None:
     tables = set(map(tuple, queries.existing_tables(warehouse).to_numpy()))
     assert ("marts", "mrr_bridge_monthly") in tables
-    assert ("audit", "runs") in tables and ("quarantine", "rows") in tables
+    assert {("audit", "build_info"), ("audit", "runs"), ("quarantine", "rows")} <= tables
     cov = queries.mart_coverage(warehouse).set_index("mart")
-    assert cov.loc["dim_accounts", "built"]
-    assert not cov.loc["ar_aging", "built"]
-    assert cov.loc["kpi_monthly", "built"]
+    assert list(cov.index) == list(queries.MARTS)
+    missing = sorted(cov.index[~cov["built"]])
+    assert not missing, f"marts the dashboards name but the pipeline does not build: {missing}"
     assert cov.loc["kpi_monthly", "rules"] == "R7–R10"
     assert cov.loc["dim_accounts", "rules"] == "R1–R6"
-    assert list(cov.index) == list(queries.MARTS)
+    assert cov.loc["excluded_facts", "rules"] == "data quality"
 
 
-def test_kpis_by_month_read_kpi_monthly_and_tie_out(warehouse: Path) -> None:
-    """The tiles are kpi_monthly's columns as published; they tie to the marts they repeat."""
+def test_build_info_is_the_run_that_made_the_file(warehouse: Path) -> None:
+    info = queries.build_info(warehouse)
+    assert len(info) == 1
+    run = info.iloc[0]
+    assert run["status"] == "published" and run["warehouse_version"] == 1
+    assert run["as_of_date"] == AS_OF
+    assert run["reporting_currency"] == "USD" == queries.reporting_currency(warehouse)
+    history = queries.runs_history(warehouse)
+    assert list(history["run_id"]) == [run["run_id"]]
+    assert run["checks_failed"] == 0 and run["checks_passed"] > 0
+
+
+def test_kpis_tie_out_to_the_marts_they_repeat(warehouse: Path) -> None:
+    """The tiles are kpi_monthly's columns as published; they tie to the marts other pages show."""
     kpis = queries.kpis_by_month(warehouse, AS_OF.replace(day=1))
     assert list(kpis.columns) == list(queries.KPI_COLUMNS)
-    oct_ = kpis[kpis["month"] == LATEST_FULL_MONTH].iloc[0]
-    bridge = queries.mrr_bridge(warehouse)
-    b = bridge[bridge["month"] == LATEST_FULL_MONTH].iloc[0]
-    assert oct_["mrr_usd"] == b["closing_mrr_usd"]
-    assert isinstance(oct_["mrr_usd"], Decimal)  # money stays exact until the chart edge
-    movements = sum(
-        b[c] for c in ("new_usd", "reactivation_usd", "expansion_usd", "contraction_usd")
-    )
-    assert oct_["net_new_mrr_usd"] == movements + b["churn_usd"]
-    deferred = queries.deferred_rollforward(warehouse)
-    d = deferred[deferred["month"] == LATEST_FULL_MONTH].iloc[0]
-    assert oct_["deferred_revenue_usd"] == d["closing_usd"]
-    assert oct_["revenue_usd"] == d["recognized_usd"]
-    assert oct_["arr_usd"] == oct_["mrr_usd"] * 12
     assert fmt.latest_full_month(list(kpis["month"]), AS_OF) == LATEST_FULL_MONTH
+    for month in (LATEST_FULL_MONTH, LATEST_FULL_MONTH.replace(month=6)):
+        k = kpis[kpis["month"] == month].iloc[0]
+        assert isinstance(k["mrr_usd"], Decimal)  # money stays exact until the chart edge
+        bridge = queries.mrr_bridge(warehouse)
+        b = bridge[bridge["month"] == month].iloc[0]
+        assert k["mrr_usd"] == b["closing_mrr_usd"]
+        assert k["arr_usd"] == k["mrr_usd"] * 12
+        assert k["net_new_mrr_usd"] == sum(b[c] for c in MOVEMENTS)  # FX excluded
+        deferred = queries.deferred_rollforward(warehouse)
+        d = deferred[deferred["month"] == month].iloc[0]
+        assert k["deferred_revenue_usd"] == d["closing_usd"]
+        # one label, one number: the Revenue page's "Revenue (recognized)" by family sums to it
+        fam = queries.revenue_by_family(warehouse, AS_OF.replace(day=1))
+        assert k["revenue_usd"] == fam[fam["month"] == month]["recognized_usd"].sum()
 
 
-def test_bridge_and_rollforward_close(warehouse: Path) -> None:
+def test_bridge_and_waterfall_close(warehouse: Path) -> None:
     for _, r in queries.mrr_bridge(warehouse).iterrows():
-        moves = sum(
-            r[c]
-            for c in (
-                "new_usd",
-                "reactivation_usd",
-                "expansion_usd",
-                "contraction_usd",
-                "churn_usd",
-                "fx_usd",
-            )
-        )
-        assert r["opening_mrr_usd"] + moves == r["closing_mrr_usd"]
-    for _, r in queries.deferred_rollforward(warehouse).iterrows():
-        assert r["opening_usd"] + r["billings_usd"] - r["recognized_usd"] == r["closing_usd"]
+        moves = sum(r[c] for c in (*MOVEMENTS, "fx_usd"))
+        assert r["opening_mrr_usd"] + moves == r["closing_mrr_usd"], r["month"]
+    roll = queries.deferred_rollforward(warehouse)
+    assert list(roll.columns) == list(queries.WATERFALL_COLUMNS)  # no FX line in this build
+    for _, r in roll.iterrows():
+        change = r["billings_usd"] - r["recognized_usd"] + r["unbilled_change_usd"]
+        assert r["opening_usd"] + change == r["closing_usd"], r["month"]
 
 
-def test_latest_run_is_the_latest_published(warehouse: Path) -> None:
-    run = queries.latest_run(warehouse).iloc[0]
-    assert run["run_id"] == "run-0002"  # run-0003 is newer but failed
-    assert run["as_of_date"] == AS_OF
-    assert run["warehouse_version"] == 2
-    assert len(queries.runs_history(warehouse, 2)) == 2
+def test_waterfall_fx_line_ties_to_revenue(warehouse: Path) -> None:
+    """The waterfall's FX line: recognized at invoice-date rates + FX translation = revenue at
+    month-end rates (the Overview's figure), every month of the real build."""
+    roll = queries.deferred_rollforward(warehouse)
+    col = queries.WATERFALL_FX_DIFFERENCE_COLUMN
+    assert list(roll.columns) == [*queries.WATERFALL_COLUMNS, col]
+    kpis = queries.kpis_by_month(warehouse).set_index("month")
+    for _, r in roll.iterrows():
+        assert r["recognized_usd"] + r[col] == kpis.loc[r["month"], "revenue_usd"]
 
 
 def test_invoice_filters_are_bound(warehouse: Path) -> None:
+    account = _busiest_account(warehouse)
     all_ = queries.invoices(warehouse, limit=10_000)
-    one = queries.invoices(warehouse, account_id="A001")
-    assert set(one["account_id"]) == {"A001"} and len(one) < len(all_)
-    month = dt.date(2026, 9, 1)
-    sep = queries.invoices(warehouse, month=month, limit=10_000)
-    assert {d.replace(day=1) for d in sep["invoice_date"]} == {month}
-    both = queries.invoices(warehouse, account_id="A001", month=month)
-    assert list(both["invoice_key"]) == ["INV-A001-202609"]
+    one = queries.invoices(warehouse, account_id=account, limit=10_000)
+    assert set(one["account_id"]) == {account} and len(one) < len(all_)
+    month = fmt.as_date(queries.invoice_months(warehouse)["month"].iloc[1])
+    in_month = queries.invoices(warehouse, month=month, limit=10_000)
+    assert {d.replace(day=1) for d in in_month["invoice_date"]} == {month}
+    both = queries.invoices(warehouse, account_id=account, month=month, limit=10_000)
+    assert set(both["invoice_key"]) == set(one["invoice_key"]) & set(in_month["invoice_key"])
     # a hostile value is just a value: no rows, no SQL
     assert queries.invoices(warehouse, account_id="x' OR '1'='1").empty
     assert len(queries.invoices(warehouse, limit=3)) == 3
-    lines = queries.invoice_lines(warehouse, "INV-A001-202609")
+    lines = queries.invoice_lines(warehouse, one.iloc[0]["invoice_key"])
+    assert not lines.empty
     assert set(lines["line_type"]) <= {"recurring", "proration", "usage", "one_time"}
 
 
 def test_account_filters(warehouse: Path) -> None:
-    top = queries.top_accounts(warehouse, limit=50)
+    top = queries.top_accounts(warehouse, limit=200)
     assert list(top["current_mrr_usd"]) == sorted(top["current_mrr_usd"], reverse=True)
-    assert "A012" not in set(top["account_id"])  # is_deleted
-    assert "A012" in set(queries.top_accounts(warehouse, include_deleted=True)["account_id"])
-    smb_na = queries.top_accounts(warehouse, segments=("smb",), regions=("NA",))
-    assert set(smb_na["segment"]) == {"smb"} and set(smb_na["region"]) == {"NA"}
+    everyone = queries.top_accounts(warehouse, limit=200, include_deleted=True)
+    accounts = queries.accounts(warehouse)
+    assert len(everyone) == len(accounts) > len(top)  # the generator deletes an account
+    seg, reg = top.iloc[0]["segment"], top.iloc[0]["region"]
+    one = queries.top_accounts(warehouse, segments=(seg,), regions=(reg,))
+    assert set(one["segment"]) == {seg} and set(one["region"]) == {reg}
     assert queries.top_accounts(warehouse, segments=("nope'--",)).empty
-    seg = queries.mrr_by_segment(warehouse, segments=("enterprise",))
-    assert set(seg["segment"]) == {"enterprise"}
+    by_seg = queries.mrr_by_segment(warehouse, segments=(seg,))
+    assert set(by_seg["segment"]) == {seg}
 
 
 def test_retention_and_cohorts(warehouse: Path) -> None:
@@ -122,10 +146,8 @@ def test_retention_and_cohorts(warehouse: Path) -> None:
         "mrr_usd",
         "value",
     ]
-    first = logo[logo["months_since_start"] == 0]
-    assert (first["value"] == 1.0).all() and (
-        mrr[mrr["months_since_start"] == 0]["value"] == 1
-    ).all()
+    assert (logo[logo["months_since_start"] == 0]["value"] == 1).all()
+    assert (mrr[mrr["months_since_start"] == 0]["value"] == 1).all()
 
 
 def test_months_after_the_as_of_month_are_left_out(warehouse: Path) -> None:
@@ -134,60 +156,81 @@ def test_months_after_the_as_of_month_are_left_out(warehouse: Path) -> None:
     assert max(queries.revenue_by_family(warehouse, through)["month"]) == through
 
 
-def test_revenue_by_family(warehouse: Path) -> None:
+def test_revenue_by_family_uses_the_marts_vocabulary(warehouse: Path) -> None:
     rev = queries.revenue_by_family(warehouse, AS_OF.replace(day=1))
-    assert {"Platform", "Usage", "Services"} <= set(rev["product_family"].dropna())
-    assert rev["product_family"].isna().any()  # the credit note has no family
+    families = set(rev["product_family"].dropna())
+    assert "platform" in families and families == {f.lower() for f in families}
+    assert charts.family_label("platform") == "Platform"
+    assert charts.family_label(None) == "Credits, other"
 
 
-def test_audit_and_quarantine(warehouse: Path) -> None:
+def test_load_and_quarantine_figures_tie(warehouse: Path) -> None:
+    """The Data quality page's numbers: rows quarantined = row rejects + rows of rejected files."""
+    run_id = queries.build_info(warehouse).iloc[0]["run_id"]
     summary = queries.load_summary(warehouse)
-    assert list(summary["run_id"]) == ["run-0002", "run-0001"]
-    assert summary.iloc[0]["files"] == 8
-    log = queries.load_log(warehouse, run_id="run-0001")
-    assert set(log["run_id"]) == {"run-0001"}
+    assert list(summary["run_id"]) == [run_id]
+    log = queries.load_log(warehouse, run_id=run_id)
+    assert summary.iloc[0]["files"] == len(log) and set(log["run_id"]) == {run_id}
+    assert queries.load_log(warehouse, run_id="no-such-run").empty
     reasons = queries.quarantine_reasons(warehouse)
-    assert {"reason", "source", "table", "rows"} <= set(reasons.columns)
-    assert int(reasons["rows"].sum()) == int(summary.iloc[0]["rows_quarantined"])
-    sample = queries.quarantine_sample(warehouse, reason="bad_type", limit=5)
-    assert set(sample["reason_code"]) == {"bad_type"} and len(sample) <= 5
-    assert set(reasons["reason"]) <= {
-        "bad_type",
-        "bad_enum",
-        "missing_required",
-        "duplicate_key",
-        "negative_amount",
-    }  # codes, not text
+    assert list(reasons.columns) == ["reason", "source", "table", "rows"]
+    assert set(reasons["reason"]) <= ROW_REJECT_REASONS | RECORD_REJECT_REASONS  # codes
     files = queries.quarantine_files(warehouse)
-    assert list(files["reason_code"]) == ["missing_column"]
-    checks = queries.check_results(warehouse, "run-0003")
-    assert set(checks["run_id"]) == {"run-0003"} and not checks.iloc[0]["passed"]
-    assert queries.check_results(warehouse, "run-0002")["passed"].all()
-
-
-def test_later_marts_queries(full_warehouse: Path) -> None:
-    aging = queries.ar_aging_buckets(full_warehouse)
-    assert list(aging["bucket"]) == list(queries.AGING_BUCKETS)
-    assert not queries.billing_exception_summary(full_warehouse).empty
-
-
-def test_breaches_and_excluded_facts(full_warehouse: Path) -> None:
-    """Issue 9: breaches reported on loaded rows, and the facts of unknown accounts the totals
-    leave out, as the Data quality page reads them."""
-    summary = queries.reference_breach_summary(full_warehouse)
-    assert list(summary.columns) == ["reason_code", "source", "table", "column", "rows"]
-    assert set(summary["reason_code"]) == {"unknown_reference", "overpayment", "stale_fx_rate"}
-    sample = queries.reference_breach_sample(full_warehouse, "overpayment", 10)
-    assert list(sample["key"]) == ["PAY-7"] and "over-paid" in sample.iloc[0]["reason"]
-    assert len(queries.reference_breach_sample(full_warehouse)) == 3
-    excluded = queries.excluded_facts(full_warehouse)
-    assert excluded.iloc[0]["fact_table"] == "support.tickets"  # most rows first
-    assert int(excluded["excluded_rows"].sum()) == 1
-    assert isinstance(excluded.iloc[0]["amount_usd"], Decimal)
-    cov = queries.mart_coverage(full_warehouse).set_index("mart")
-    assert (
-        cov.loc["excluded_facts", "built"] and cov.loc["excluded_facts", "rules"] == "data quality"
+    assert int(reasons["rows"].sum()) + int(files["rows_read"].sum()) == int(
+        summary.iloc[0]["rows_quarantined"]
     )
+    sample = queries.quarantine_sample(warehouse, reason="bad_type", limit=5)
+    assert set(sample["reason_code"]) == {"bad_type"} and len(sample) == 5
+    checks = queries.check_results(warehouse, run_id)
+    assert set(checks["run_id"]) == {run_id} and checks["passed"].all()
+    assert queries.check_results(warehouse, "no-such-run").empty
+
+
+def test_breaches_and_excluded_facts(warehouse: Path) -> None:
+    """Breaches reported on loaded rows and the facts of unknown accounts the totals leave out,
+    as the Data quality page reads them."""
+    summary = queries.reference_breach_summary(warehouse)
+    assert list(summary.columns) == ["reason_code", "source", "table", "column", "rows"]
+    assert "unknown_reference" in set(summary["reason_code"])
+    code = summary.iloc[0]["reason_code"]
+    sample = queries.reference_breach_sample(warehouse, code, 1000)
+    assert set(sample["reason_code"]) == {code}
+    assert len(sample) == int(summary[summary["reason_code"] == code]["rows"].sum())
+    assert sample["reason"].str.len().min() > 10  # the loader's sentence, with the fix
+    excluded = queries.excluded_facts(warehouse)
+    assert excluded.iloc[0]["excluded_rows"] == excluded["excluded_rows"].max()  # most first
+    assert all(isinstance(a, Decimal) for a in excluded["amount_usd"].dropna())
+    leakage = queries.billing_exception_summary(warehouse)
+    assert list(leakage.columns) == ["exception_type", "exceptions", "leakage_usd"]
+
+
+AUDIT_QUERIES = (
+    "build_info",
+    "runs_history",
+    "load_log",
+    "load_summary",
+    "quarantine_reasons",
+    "quarantine_sample",
+    "quarantine_files",
+    "check_results",
+    "reference_breach_summary",
+    "reference_breach_sample",
+)
+
+
+def test_audit_queries_read_the_loaders_own_schema(tmp_path: Path) -> None:
+    """The audit/quarantine SQL names the columns pipelines/ingest/schema.py creates: it runs
+    on a fresh warehouse of that DDL (no build needed to catch a renamed column)."""
+    path = tmp_path / "fresh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        ensure_schema(con)
+    for name in AUDIT_QUERIES:
+        assert queries.QUERIES[name](path).empty, name
+    assert queries.reporting_currency(path) is None
+
+
+def test_reporting_currency_comes_from_the_build(eur_warehouse_dir: Path) -> None:
+    assert queries.reporting_currency(eur_warehouse_dir / "current.duckdb") == "EUR"
 
 
 @pytest.mark.parametrize(
@@ -225,3 +268,9 @@ def test_connections_are_read_only_and_closed(warehouse: Path, tmp_path: Path) -
 def test_missing_warehouse_raises_clearly(tmp_path: Path) -> None:
     with pytest.raises(WarehouseNotFoundError):
         queries.existing_tables(tmp_path / "current.duckdb")
+
+
+def test_invoice_months_are_month_starts(warehouse: Path) -> None:
+    months = [fmt.as_date(m) for m in queries.invoice_months(warehouse)["month"]]
+    assert months == sorted(months, reverse=True) and all(m.day == 1 for m in months)
+    assert months[0] == AS_OF.replace(day=1) and dt.date(2024, 10, 1) <= months[-1]
