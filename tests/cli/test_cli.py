@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 
-COMMANDS = ["generate", "build", "dashboard", "demo", "dev", "status", "sql"]
+COMMANDS = ["generate", "build", "dashboard", "demo", "dev", "status", "sql", "metrics"]
 runner = CliRunner()
 
 
