@@ -450,7 +450,8 @@ def metrics_query(
     explain: Annotated[bool, typer.Option("--explain", help="Print the SQL, do not run.")] = False,
     warehouse_dir: WarehouseOpt = None,
 ) -> None:
-    """Answer metrics, grouped and filtered, from the published warehouse.
+    """Answer metrics, grouped and filtered, from the published warehouse (money in the
+    reporting currency).
 
     Balances (MRR, ARR, active customers, deferred revenue, NRR, GRR) over several months are
     the last month's; flows (revenue, billings, movements) add up. Without a time group-by,
@@ -496,16 +497,12 @@ def metrics_query(
         return
     from pipelines.warehouse.semantic import format_value
 
-    table = Table(caption=f"{len(result.rows):,} rows; money in the reporting currency")
+    table = Table(caption=f"{len(result.rows):,} rows")
     for c in result.columns:
         table.add_column(c, justify="right" if c in result.units else "left")
     for row in result.rows:
-        table.add_row(
-            *(
-                format_value(v, result.units.get(c))
-                for c, v in zip(result.columns, row, strict=True)
-            )
-        )
+        cells = zip(result.columns, row, strict=True)
+        table.add_row(*(format_value(v, result.units.get(c), c) for c, v in cells))
     console.print(table)
 
 

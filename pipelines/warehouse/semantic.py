@@ -379,7 +379,7 @@ def query_metrics(
         raise SemanticLayerError(f"metric query refused: {_metricflow_reason(exc)}") from exc
     if explain:
         return MetricsResult([], [], sql, {})
-    columns, rows = layer.client.fetch(sql)
+    columns, rows = _fetch(layer.client, sql)
     friendly = dict(zip(resolved, headers, strict=True))
     columns = [_column_name(c, friendly) for c in columns]
     units = {m.name: m.unit for m in list_metrics(layer.manifest)}
@@ -389,11 +389,19 @@ def query_metrics(
     )  # fmt: skip
 
 
-def format_value(value: object, unit: str | None) -> str:
+def format_value(value: object, unit: str | None, column: str = "") -> str:
     """A cell as a table shows it: money to the cent with thousands separators (half away from
-    zero, as the marts round), counts as integers, ratios as stored (6 places), dates ISO."""
+    zero, as the marts round), counts as integers, ratios as stored (6 places), periods as
+    2026-10, 2026-Q4, 2026; other dates ISO."""
     if value is None:
         return ""
+    if isinstance(value, dt.date) and column in ("month", "cohort", "quarter", "year"):
+        return {
+            "month": f"{value:%Y-%m}",
+            "cohort": f"{value:%Y-%m}",
+            "quarter": f"{value.year}-Q{(value.month - 1) // 3 + 1}",
+            "year": f"{value.year}",
+        }[column]
     if unit == "usd" and isinstance(value, Decimal):
         return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
     if unit == "count" and isinstance(value, (int, Decimal)):
@@ -406,6 +414,22 @@ def _as_date(value: object) -> object:
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):
         return value.date()
     return value
+
+
+def _fetch(client: ReadOnlyDuckDbClient, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run the compiled SELECT; a table or column the warehouse lacks means it was built before
+    these definitions."""
+    from pipelines.warehouse.readonly import QueryFailedError
+
+    try:
+        return client.fetch(sql)
+    except QueryFailedError as exc:
+        if "Catalog Error" in str(exc) or "Binder Error" in str(exc):
+            raise SemanticLayerError(
+                f"{exc} — the published warehouse predates these metric definitions: run "
+                "`subops build`"
+            ) from exc
+        raise
 
 
 def _column_name(column: str, friendly: dict[str, str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -251,6 +252,17 @@ def test_cli_answers_read_only_and_refuses_in_one_line(built, tmp_path):
         app, ["metrics", "query", "-m", "mrr"], env={"SUBOPS_WAREHOUSE_DIR": str(tmp_path)}
     )
     assert "no published warehouse" in str(gone.exception)
+
+
+@pytest.mark.slow
+def test_a_warehouse_built_before_the_definitions_says_to_rebuild(built, tmp_path):
+    wh, manifest = built
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile((wh / "current.duckdb").resolve(), old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("drop table intermediate.int_retention_accounts_compared")
+    with pytest.raises(SemanticLayerError, match="predates these metric definitions"):
+        query_metrics(old, ["nrr"], ["month"], manifest=manifest)
 
 
 @pytest.mark.slow
