@@ -466,6 +466,197 @@ def sql(
     console.print(table)
 
 
+metrics_app = typer.Typer(
+    name="metrics",
+    help=(
+        "The semantic layer: metrics defined once in dbt (dbt_project/models/semantic/), "
+        "answered by MetricFlow from the published warehouse, read-only.\n\n"
+        "Examples:\n\n"
+        "  subops metrics list                                  # every metric, with its unit\n\n"
+        "  subops metrics query --metrics mrr --group-by segment\n\n"
+        "  subops metrics query -m mrr,arr,active_customers -g month --start 2026-01\n\n"
+        "  subops metrics dimensions --metrics computed_billings   # what it can be sliced by"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+app.add_typer(metrics_app)
+
+MonthOpt = typer.Option(formats=["%Y-%m", "%Y-%m-%d"], help="YYYY-MM or YYYY-MM-DD.")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    """`-m mrr,arr -m nrr` → [mrr, arr, nrr]."""
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@metrics_app.command(
+    "query",
+    epilog=(
+        "Examples:\n\n"
+        "  subops metrics query --metrics mrr --group-by segment      # MRR now, by segment\n\n"
+        "  subops metrics query -m mrr,net_new_mrr -g month --start 2026-01 --end 2026-06\n\n"
+        "  subops metrics query -m nrr,grr,logo_churn_rate -g quarter,segment --start 2025-01\n\n"
+        "  subops metrics query -m computed_billings -g product_family,plan --start 2026-01\n\n"
+        "  subops metrics query -m arpa -g region --filter segment=enterprise\n\n"
+        "  subops metrics query -m recognized_revenue -g year --csv > revenue.csv\n\n"
+        "  subops metrics query -m mrr -g month --explain            # the SQL, not run"
+    ),
+)
+def metrics_query(
+    metrics: Annotated[
+        list[str],
+        typer.Option("--metrics", "-m", help="Metrics, comma-separated (`subops metrics list`)."),
+    ],
+    group_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group-by",
+            "-g",
+            help="Group by, comma-separated: month, quarter, year, segment, region, country, "
+            "currency, cohort, product_family, plan, ... (`subops metrics dimensions`).",
+        ),
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", "-f", help="Keep only NAME=VALUE (repeatable)."),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="MetricFlow filter: \"{{ Dimension('account__country') }} in ('DE','FR')\".",
+        ),
+    ] = None,
+    start: Annotated[dt.datetime | None, MonthOpt] = None,
+    end: Annotated[dt.datetime | None, MonthOpt] = None,
+    order: Annotated[
+        list[str] | None,
+        typer.Option("--order", help="Sort by these, comma-separated; -name descending."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many rows.", min=1)] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, full precision.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the SQL, do not run.")] = False,
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """Answer metrics, grouped and filtered, from the published warehouse (money in the
+    reporting currency).
+
+    Balances (MRR, ARR, active customers, deferred revenue, NRR, GRR) over several months are
+    the last month's; flows (revenue, billings, movements) add up. Without a time group-by,
+    balances are those of the as-of month.
+    """
+    from pipelines.warehouse.readonly import (
+        QueryFailedError,
+        QueryRefusedError,
+        WarehouseNotFoundError,
+    )
+    from pipelines.warehouse.semantic import SemanticLayerError, query_metrics
+
+    settings = _settings(warehouse_dir=warehouse_dir)
+    try:
+        result = query_metrics(
+            settings.current_warehouse,
+            _split(metrics),
+            _split(group_by),
+            filters=filters or [],
+            where=where or [],
+            start=start.date() if start else None,
+            end=end.date() if end else None,
+            order_by=_split(order),
+            limit=limit,
+            explain=explain,
+            memory_limit=settings.sql_memory_limit,
+            timeout_seconds=settings.sql_timeout_seconds,
+        )
+    except (
+        SemanticLayerError,
+        QueryFailedError,
+        QueryRefusedError,
+        WarehouseNotFoundError,
+    ) as exc:
+        raise SubopsError(str(exc)) from exc
+    if explain:
+        print(result.sql)
+        return
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
+        return
+    from pipelines.warehouse.semantic import format_value
+
+    table = Table(caption=f"{len(result.rows):,} rows")
+    for c in result.columns:
+        table.add_column(c, justify="right" if c in result.units else "left")
+    for row in result.rows:
+        cells = zip(result.columns, row, strict=True)
+        table.add_row(*(format_value(v, result.units.get(c), c) for c, v in cells))
+    console.print(table)
+
+
+@metrics_app.command(
+    "list",
+    epilog="Examples:\n\n  subops metrics list\n\n  subops metrics list --csv",
+)
+def metrics_list(
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Every metric of the semantic layer: name, label, unit (usd, ratio, count), definition."""
+    from pipelines.warehouse.semantic import SemanticLayerError, list_metrics
+
+    try:
+        infos = list_metrics()
+    except SemanticLayerError as exc:
+        raise SubopsError(str(exc)) from exc
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["metric", "label", "unit", "type", "description"])
+        writer.writerows([(i.name, i.label, i.unit, i.kind, i.description) for i in infos])
+        return
+    table = Table(caption=f"{len(infos)} metrics (dbt_project/models/semantic/)")
+    for c in ("metric", "label", "unit", "description"):
+        table.add_column(c, overflow="fold")
+    for i in infos:
+        table.add_row(i.name, i.label, i.unit, i.description)
+    console.print(table)
+
+
+@metrics_app.command(
+    "dimensions",
+    epilog=(
+        "Examples:\n\n"
+        "  subops metrics dimensions --metrics mrr\n\n"
+        "  subops metrics dimensions -m computed_billings,billings   # what both share"
+    ),
+)
+def metrics_dimensions(
+    metrics: Annotated[
+        list[str], typer.Option("--metrics", "-m", help="Metrics, comma-separated.")
+    ],
+) -> None:
+    """What the given metrics can be grouped and filtered by (short name → MetricFlow name)."""
+    from pipelines.warehouse.semantic import (
+        SemanticLayerError,
+        available_group_bys,
+        check_metrics,
+        open_semantic_layer,
+    )
+
+    try:
+        layer = open_semantic_layer(_settings().current_warehouse)
+        names = check_metrics(layer.engine, _split(metrics))
+        available = available_group_bys(layer.engine, names)
+    except SemanticLayerError as exc:
+        raise SubopsError(str(exc)) from exc
+    table = Table(caption=f"group-bys of {', '.join(names)}")
+    table.add_column("name")
+    table.add_column("MetricFlow name")
+    for name, full in available.items():
+        table.add_row(name, ", ".join(full))
+    console.print(table)
+
+
 def main() -> None:
     """Entry point: one clear line and a non-zero exit on failure; tracebacks only with --debug."""
     import click

@@ -9,7 +9,18 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 
-COMMANDS = ["generate", "build", "dashboard", "demo", "dev", "status", "tables", "describe", "sql"]
+COMMANDS = [
+    "generate",
+    "build",
+    "dashboard",
+    "demo",
+    "dev",
+    "status",
+    "tables",
+    "describe",
+    "sql",
+    "metrics",
+]
 runner = CliRunner()
 
 
