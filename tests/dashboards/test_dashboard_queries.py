@@ -85,7 +85,10 @@ def test_bridge_and_waterfall_close(warehouse: Path) -> None:
         moves = sum(r[c] for c in (*MOVEMENTS, "fx_usd"))
         assert r["opening_mrr_usd"] + moves == r["closing_mrr_usd"], r["month"]
     roll = queries.deferred_rollforward(warehouse)
-    assert list(roll.columns) == list(queries.WATERFALL_COLUMNS)  # no FX line in this build
+    assert list(roll.columns) == [
+        *queries.WATERFALL_COLUMNS,
+        queries.WATERFALL_FX_DIFFERENCE_COLUMN,
+    ]
     for _, r in roll.iterrows():
         change = r["billings_usd"] - r["recognized_usd"] + r["unbilled_change_usd"]
         assert r["opening_usd"] + change == r["closing_usd"], r["month"]
