@@ -143,6 +143,22 @@ def test_mrr_by_month_equals_fct_mrr_monthly(built):
 
 
 @pytest.mark.slow
+def test_mrr_by_product_family_adds_up_to_mrr(built):
+    """MRR sliced by product family and plan (the plan-grain mart) sums to MRR every month."""
+    wh, manifest = built
+    path = wh / "current.duckdb"
+    total = dict(query_metrics(path, ["mrr"], ["month"], manifest=manifest).rows)
+    by_family = query_metrics(path, ["mrr_by_plan"], ["month", "product_family"], manifest=manifest)
+    assert by_family.columns == ["month", "product_family", "mrr_by_plan"]
+    sums: dict = {}
+    for month, family, mrr in by_family.rows:
+        assert family, month
+        sums[month] = sums.get(month, 0) + (mrr or 0)
+    assert {m: v for m, v in total.items() if v} == {m: v for m, v in sums.items() if v}
+    assert len({f for _, f, _ in by_family.rows}) >= 2
+
+
+@pytest.mark.slow
 def test_every_core_metric_equals_the_executive_mart(built):
     """MRR, ARR, net new MRR, revenue, billings, deferred revenue, logo churn, NRR, GRR and
     active customers equal kpi_monthly month by month (ratios exactly: same rounding); ARPA is
