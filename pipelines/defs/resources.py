@@ -18,7 +18,7 @@ INGEST_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONEN
 
 
 def _config_value(value: object) -> object:
-    """A settings value as Dagster config: paths absolute, paths and decimals as strings."""
+    """A settings value as Dagster config: paths absolute; paths, dates, decimals as strings."""
     if isinstance(value, Path):
         return str(value.resolve())
     if isinstance(value, Decimal | dt.date):
@@ -53,7 +53,7 @@ class WarehouseResource(dg.ConfigurableResource):
         return cls(**{name: _config_value(getattr(s, name)) for name in cls.model_fields})
 
     def settings(self) -> Settings:
-        """`Settings` again (pydantic parses the strings back into Path and Decimal)."""
+        """`Settings` again (pydantic parses the strings back into Path, date and Decimal)."""
         return get_settings(**{name: getattr(self, name) for name in type(self).model_fields})
 
     def build_path(self, run_id: str) -> Path:

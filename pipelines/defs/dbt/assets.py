@@ -137,13 +137,13 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
                 ) from unrecorded
             if run_results is None:
                 raise dg.Failure(
-                    description="dbt build left no run_results.json, so its tests cannot be "
-                    "counted as checks — see dbt's output in the log"
+                    description="dbt build left no run_results.json, so its tests could not be "
+                    "counted as checks — dbt's output is in the log"
                 )
             if unrecorded is not None:
                 raise dg.Failure(
                     description=f"the dbt test results could not be written to {path.name}: "
-                    f"{_first_line(unrecorded)} — the trace is in the log"
+                    f"{_first_line(unrecorded)}"
                 ) from unrecorded
         finally:
             # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
