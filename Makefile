@@ -28,7 +28,7 @@ $(DAGSTER_HOME)/dagster.yaml: | $(VENV)/.installed
 bootstrap: $(VENV)/.installed $(DAGSTER_HOME)/dagster.yaml  ## create .venv from uv.lock
 
 manifest: bootstrap  ## parse the dbt project (dagster-dbt reads target/manifest.json)
-	@cd dbt_project && ../$(BIN)/dbt parse --quiet
+	@$(BIN)/python -m pipelines.dbt_project
 
 demo: manifest  ## sample company → warehouse → dashboard (prints its URL)
 	$(BIN)/subops demo

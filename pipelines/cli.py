@@ -188,7 +188,7 @@ def build(
     On failure: the summary with one `why:` line (cause and fix), exit code 1; the detail is in
     <warehouse>/logs/<run id>.log, every run is a line of <warehouse>/logs/runs.jsonl.
     """
-    from pipelines.warehouse.build import run_build
+    from pipelines.run.build import run_build
     from pipelines.warehouse.failures import explain_exception
 
     settings = _settings(landing, warehouse_dir)
@@ -283,26 +283,14 @@ def demo(
 @app.command(epilog="Examples:\n\n  subops dev\n\n  subops dev --port 3001")
 def dev(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 3000) -> None:
     """Start the Dagster UI on localhost with this code location (assets, checks, schedule)."""
+    from pipelines.dbt_project import ensure_manifest
+
     env = _dagster_env()
-    _prepare_dbt_manifest(env)
+    ensure_manifest()  # a dbt parse error as one line here, not a trace in the UI
     console.print(f"[bold green]Dagster UI:[/] http://localhost:{port}")
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(port)]
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(cmd, env=env, check=True, cwd=PROJECT_ROOT)
-
-
-def _prepare_dbt_manifest(env: dict[str, str]) -> None:
-    """dagster-dbt reads target/manifest.json at import time: parse the project first."""
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run(
-        [str(dbt), "parse", "--quiet"],
-        cwd=PROJECT_ROOT / "dbt_project",
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode != 0:
-        raise SubopsError(f"dbt parse failed: {(proc.stdout + proc.stderr).strip()[-400:]}")
 
 
 @app.command(epilog="Examples:\n\n  subops status\n\n  subops status --warehouse-dir /srv/wh")

@@ -1,7 +1,6 @@
 """The Dagster entry point (`dagster dev -m pipelines.definitions`): raw assets per contract
-table, dbt models, write-audit-publish, the nightly job, its schedule and the extracts sensor."""
-
-from __future__ import annotations
+table, dbt models, write-audit-publish, the nightly job, its schedule and the extracts sensor.
+Nothing below imports this module; `pipelines.run` runs its job in-process."""
 
 import dagster as dg
 
@@ -24,12 +23,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     dbt = build_dbt_assets()
     dbt_keys = [k for a in dbt for k in a.keys]
     publish = published_asset([*RAW_KEYS, REFERENCES_KEY, *dbt_keys])
-    job = nightly_job()
     return dg.Definitions(
         assets=[warehouse_build, *RAW_ASSETS, reference_breaches, *dbt, publish],
-        jobs=[job],
-        schedules=[nightly_schedule(job, settings)],
-        sensors=[new_extracts_sensor(job), failed_build_sensor(job)],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule(settings)],
+        sensors=[new_extracts_sensor, failed_build_sensor],
         resources={"warehouse": WarehouseResource.from_settings(settings), "dbt": dbt_resource()},
     )
 

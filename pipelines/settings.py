@@ -17,9 +17,8 @@ from pydantic_settings import (
 )
 
 from pipelines.contract.model import CODE_PATTERNS, ColumnType
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+from pipelines.paths import DBT_PROJECT_DIR as DBT_PROJECT_DIR  # re-exported: defined in paths
+from pipelines.paths import PROJECT_ROOT as PROJECT_ROOT
 
 
 class Settings(BaseSettings):

@@ -1,5 +1,6 @@
 """The warehouse resource: settings for the steps of a build, and where its build file is."""
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,53 +17,44 @@ WRITER_TAG = {"subops/writer": "warehouse"}
 INGEST_RETRY = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
+def _config_value(value: object) -> object:
+    """A settings value as Dagster config: paths absolute; paths, dates, decimals as strings."""
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, Decimal | dt.date):
+        return str(value)
+    return value
+
+
 class WarehouseResource(dg.ConfigurableResource):
-    """Folders and build parameters, from `Settings` (env SUBOPS_*, subops.toml, CLI flags)."""
+    """The `Settings` a build's steps need, as Dagster config (made by `from_settings`).
+
+    Each field mirrors the `Settings` field of the same name, without a default: defaults live
+    in `Settings` only. Paths, dates and money travel as strings (Dagster config has no Path,
+    date or Decimal; money is never a float) and are parsed back by `settings()`.
+    """
 
     landing_dir: str
     warehouse_dir: str
-    keep_builds: int = 3
-    reporting_currency: str = "USD"
-    # money rates travel as decimal strings (Dagster config has no Decimal; never a float)
-    support_cost_per_minute: str = "1.50"
-    services_cost_per_hour: str = "95"
-    snapshot_max_delete_share: float = 0.05
-    confirm_deletions: bool = False
-    extract_future_tolerance_days: int = 1
-    fx_max_rate_age_days: int = 7
-    keep_failed_builds: bool = False
+    as_of_date: str | None
+    keep_builds: int
+    reporting_currency: str
+    support_cost_per_minute: str
+    services_cost_per_hour: str
+    snapshot_max_delete_share: float
+    confirm_deletions: bool
+    extract_future_tolerance_days: int
+    fx_max_rate_age_days: int
+    keep_failed_builds: bool
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "WarehouseResource":
         s = settings or get_settings()
-        return cls(
-            landing_dir=str(Path(s.landing_dir).resolve()),
-            warehouse_dir=str(Path(s.warehouse_dir).resolve()),
-            keep_builds=s.keep_builds,
-            reporting_currency=s.reporting_currency,
-            support_cost_per_minute=str(s.support_cost_per_minute),
-            services_cost_per_hour=str(s.services_cost_per_hour),
-            snapshot_max_delete_share=s.snapshot_max_delete_share,
-            confirm_deletions=s.confirm_deletions,
-            extract_future_tolerance_days=s.extract_future_tolerance_days,
-            fx_max_rate_age_days=s.fx_max_rate_age_days,
-            keep_failed_builds=s.keep_failed_builds,
-        )
+        return cls(**{name: _config_value(getattr(s, name)) for name in cls.model_fields})
 
     def settings(self) -> Settings:
-        return get_settings(
-            landing_dir=Path(self.landing_dir),
-            warehouse_dir=Path(self.warehouse_dir),
-            keep_builds=self.keep_builds,
-            reporting_currency=self.reporting_currency,
-            support_cost_per_minute=Decimal(self.support_cost_per_minute),
-            services_cost_per_hour=Decimal(self.services_cost_per_hour),
-            snapshot_max_delete_share=self.snapshot_max_delete_share,
-            confirm_deletions=self.confirm_deletions,
-            extract_future_tolerance_days=self.extract_future_tolerance_days,
-            fx_max_rate_age_days=self.fx_max_rate_age_days,
-            keep_failed_builds=self.keep_failed_builds,
-        )
+        """`Settings` again (pydantic parses the strings back into Path, date and Decimal)."""
+        return get_settings(**{name: getattr(self, name) for name in type(self).model_fields})
 
     def build_path(self, run_id: str) -> Path:
         return find_build(self.settings(), run_id)

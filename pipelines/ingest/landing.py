@@ -17,8 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from pipelines.contract import SOURCES, TABLES, Table
 
 READABLE_FORMATS = ("csv", "parquet")
@@ -254,36 +252,3 @@ def latest_extract_date(
     return scan_landing(
         landing_dir, today=today, tolerance_days=tolerance_days
     ).latest_extract_date()
-
-
-def record_refused(
-    con: duckdb.DuckDBPyConnection, scan: LandingScan, run_id: str, at: dt.datetime
-) -> int:
-    """Replace the landing refusals in `quarantine.files` with this scan's: they describe the
-    folder as it is now (a fixed file drops out, a future extract is loaded on its day)."""
-    from pipelines.contract.model import LANDING_REJECT_REASONS
-    from pipelines.ingest.records import countable_path_rows
-
-    con.execute(
-        "DELETE FROM quarantine.files WHERE list_contains($codes, reason_code)",
-        {"codes": sorted(LANDING_REJECT_REASONS)},
-    )
-    for r in scan.refused:
-        con.execute(
-            """INSERT INTO quarantine.files (source, "table", file, sha256, extract_id,
-                   reason_code, reason, rows_read, run_id, quarantined_at)
-               VALUES ($source, $table, $file, $sha, $ext, $code, $reason, $rows, $run, $at)""",
-            {
-                "source": r.source,
-                "table": r.table,
-                "file": r.rel,
-                "sha": r.sha256(),
-                "ext": r.extract_id,
-                "code": r.code,
-                "reason": r.reason,
-                "rows": countable_path_rows(r.path),
-                "run": run_id,
-                "at": at,
-            },
-        )
-    return len(scan.refused)

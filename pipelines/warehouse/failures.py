@@ -20,7 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from pipelines.settings import Settings
+from pipelines.warehouse.publish import record_run
+from pipelines.warehouse.readonly import connect_readonly
 
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 NOT_WRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
@@ -245,6 +249,31 @@ def failure_reason(settings: Settings, errors: list[StepError], failed_checks: l
     for e in errors:
         return f"step {e.step} failed: {e.message[:300]} — the trace is in the log"
     return "the run stopped before publication — see the log"
+
+
+def record_failure(settings: Settings, path: Path, run_id: str, errors: list[StepError]) -> str:
+    """The one-line reason a build was not published (see `failure_reason`); written into the
+    build's own audit.runs when the build is kept. Never raises: the build file may be broken,
+    locked or on a full disk, and the reason must still be reported."""
+    failed: list[str] = []
+    with (
+        contextlib.suppress(duckdb.Error, OSError),
+        contextlib.closing(connect_readonly(path)) as con,
+    ):
+        failed = [
+            r[0]
+            for r in con.execute(
+                """SELECT asset || ' ' || check_name || ': ' || description
+                   FROM audit.check_results WHERE run_id = $r AND blocking AND NOT passed
+                   ORDER BY checked_at, asset, check_name""",
+                {"r": run_id},
+            ).fetchall()
+        ]
+    reason = failure_reason(settings, errors, failed)
+    if settings.keep_failed_builds:
+        with contextlib.suppress(Exception):
+            record_run(path, run_id=run_id, status="failed", failure_reason=reason[:4000])
+    return reason
 
 
 # --- what a finished run leaves behind ---------------------------------------------------------

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.schema import ensure_schema
 from pipelines.settings import Settings
+from pipelines.warehouse.schema import ensure_schema
 
 RUN_TAG_LEN = 8
 

@@ -1,7 +1,8 @@
 """The committed dbt sources and staging views equal their rendering from the contract."""
 
-from pipelines.contract.dbt_sources import DBT_PROJECT_DIR, render_sources
+from pipelines.contract.dbt_sources import render_sources
 from pipelines.contract.tables import TABLES
+from pipelines.paths import DBT_PROJECT_DIR
 
 
 def test_every_contract_table_has_a_source_and_a_staging_view():

@@ -10,8 +10,8 @@ import pytest
 from landing_fixture import write_clean
 
 from pipelines.defs.dbt.assets import has_dbt_nodes
+from pipelines.run.build import run_build
 from pipelines.settings import get_settings
-from pipelines.warehouse.build import run_build
 from pipelines.warehouse.readonly import connect_readonly
 
 

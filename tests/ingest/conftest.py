@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.ingest.schema import ensure_schema
+from pipelines.warehouse.schema import ensure_schema
 
 
 @pytest.fixture

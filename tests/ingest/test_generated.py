@@ -26,7 +26,7 @@ generate_mod = pytest.importorskip("pipelines.generate")
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory):
-    from pipelines.ingest.schema import ensure_schema
+    from pipelines.warehouse.schema import ensure_schema
 
     root = tmp_path_factory.mktemp("gen")
     landing = root / "landing"

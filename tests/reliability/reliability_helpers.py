@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.ingest.schema import ensure_schema
+from pipelines.warehouse.schema import ensure_schema
 
 
 def fresh_warehouse() -> duckdb.DuckDBPyConnection:

@@ -25,15 +25,10 @@ from typer.testing import CliRunner
 
 from pipelines.defs.dbt.assets import dbt_failure_message
 from pipelines.defs.instance import ensure_dagster_home
-from pipelines.ingest.schema import ensure_schema
+from pipelines.run.build import run_build
+from pipelines.run.summary import BuildResult, summarise
+from pipelines.run.summary import finish as finish_run
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse.build import (
-    BuildResult,
-    _finish,
-    _summarise,
-    record_failure,
-    run_build,
-)
 from pipelines.warehouse.failures import (
     OsFault,
     StepError,
@@ -41,8 +36,10 @@ from pipelines.warehouse.failures import (
     explain_os_fault,
     failure_reason,
     os_fault,
+    record_failure,
 )
 from pipelines.warehouse.publish import prepare_build, publish, writer_lock
+from pipelines.warehouse.schema import ensure_schema
 
 RUN = "feedbeef-0000-4000-8000-000000000001"
 OVERFLOW = "99999999999999.9999"  # the largest DECIMAL(18,4): valid under the contract
@@ -207,7 +204,7 @@ def finish(settings: Settings, out: BuildResult) -> BuildResult:
     out.log_file = settings.warehouse_dir / "logs" / f"{out.run_id}.log"
     out.log_file.parent.mkdir(parents=True, exist_ok=True)
     out.log_file.write_text("detail\n")
-    _finish(settings, out)
+    finish_run(settings, out)
     return out
 
 
@@ -218,7 +215,7 @@ def test_a_failed_build_removes_its_files_and_leaves_a_record(settings: Settings
     tmp.mkdir()
     (tmp / "spill.block").write_bytes(b"x" * 1000)
     errors = [StepError("subops_dbt_models", "dbt model m failed: Overflow — fix the model")]
-    out = finish(settings, _summarise(settings, RUN, False, errors))
+    out = finish(settings, summarise(settings, RUN, False, errors))
     assert not out.published and out.build_removed
     assert not path.exists() and not wal.exists() and not tmp.exists()
     lines = out.summary_lines()
@@ -234,7 +231,7 @@ def test_a_failed_build_removes_its_files_and_leaves_a_record(settings: Settings
 def test_keep_failed_builds_keeps_the_file_with_its_reason(settings: Settings):
     settings = settings.model_copy(update={"keep_failed_builds": True})
     path = make_build(settings)
-    out = finish(settings, _summarise(settings, RUN, False, [StepError("s", "dbt seed x failed")]))
+    out = finish(settings, summarise(settings, RUN, False, [StepError("s", "dbt seed x failed")]))
     assert path.exists() and not out.build_removed
     with duckdb.connect(str(path), read_only=True) as con:
         got = con.execute("SELECT status, failure_reason FROM audit.runs").fetchall()
@@ -245,7 +242,7 @@ def test_keep_failed_builds_keeps_the_file_with_its_reason(settings: Settings):
 def test_a_published_build_is_recorded_and_kept(settings: Settings):
     path = make_build(settings)
     publish(settings, path, RUN)
-    out = finish(settings, _summarise(settings, RUN, True, []))
+    out = finish(settings, summarise(settings, RUN, True, []))
     assert out.published and path.exists() and not why_lines(out.summary_lines())
     (rec,) = runs(settings)
     assert rec["status"] == "published" and rec["warehouse_version"] == 1
@@ -257,7 +254,7 @@ def test_a_broken_build_file_still_gets_a_summary(settings: Settings):
     path = settings.builds_dir / f"20260101T000000Z-{RUN[:8]}.duckdb"
     path.write_bytes(b"not a duckdb file" * 100)
     err = StepError("raw__x", "IOException", 'Could not write file "/x": No space left on device')
-    out = finish(settings, _summarise(settings, RUN, False, [err]))
+    out = finish(settings, summarise(settings, RUN, False, [err]))
     (why,) = why_lines(out.summary_lines())
     assert "is full" in why and not path.exists()
 
@@ -307,7 +304,7 @@ def test_an_unreadable_landing_folder_stops_the_build_in_one_line(settings: Sett
     def unreadable(*_args, **_kwargs):  # what listing a folder without read permission raises
         raise PermissionError(errno.EACCES, "Permission denied", str(folder))
 
-    monkeypatch.setattr("pipelines.warehouse.build.run_build", unreadable)
+    monkeypatch.setattr("pipelines.run.build.run_build", unreadable)
     assert cli_build(settings) == (
         f"build not started: cannot read {folder} in the landing folder (Permission denied): "
         "make it readable by the user running subops or set SUBOPS_LANDING_DIR"

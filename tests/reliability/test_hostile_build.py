@@ -18,8 +18,8 @@ import pytest
 from landing_fixture import DAYS, write_clean, write_csv
 
 from pipelines.contract import table
+from pipelines.run.build import BuildResult, run_build
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse.build import BuildResult, run_build
 from pipelines.warehouse.readonly import connect_readonly
 
 pytestmark = pytest.mark.slow

@@ -27,8 +27,8 @@ from pipelines.ingest.references import (
     blocking_breaches,
     check_references,
 )
+from pipelines.run.build import BuildResult, run_build
 from pipelines.settings import get_settings
-from pipelines.warehouse.build import BuildResult, run_build
 from pipelines.warehouse.readonly import connect_readonly
 
 TS = "2026-01-01T08:00:00Z"

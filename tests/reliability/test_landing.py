@@ -9,7 +9,8 @@ from pathlib import Path
 
 from landing_fixture import DAYS, write_clean
 
-from pipelines.ingest.landing import record_refused, scan_landing
+from pipelines.ingest.landing import scan_landing
+from pipelines.warehouse.audit import record_refused
 
 TODAY = dt.date(2026, 1, 10)
 
@@ -140,9 +141,9 @@ def test_a_new_refused_file_is_news_for_the_nightly_and_the_sensor(tmp_path):
 
     from pipelines.definitions import build_definitions
     from pipelines.defs.resources import WarehouseResource
-    from pipelines.ingest.schema import ensure_schema
     from pipelines.settings import get_settings
-    from pipelines.warehouse.build import landing_scan, pending_files, refusals_changed
+    from pipelines.warehouse.pending import landing_scan, pending_files, refusals_changed
+    from pipelines.warehouse.schema import ensure_schema
 
     landing = write_clean(tmp_path / "landing")
     s = get_settings(landing_dir=landing, warehouse_dir=tmp_path / "wh")

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from landing_fixture import DAYS, clean_rows, write_extract, write_with_bad_rows
 
+from pipelines.run.build import BuildResult, run_build
 from pipelines.settings import Settings, get_settings
-from pipelines.warehouse.build import BuildResult, run_build
 from pipelines.warehouse.readonly import connect_readonly
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 from pipelines.contract import TABLES
 from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
 from pipelines.generate import generate
+from pipelines.run.build import run_build
 from pipelines.settings import get_settings
-from pipelines.warehouse.build import run_build
 from pipelines.warehouse.readonly import connect_readonly
 
 pytestmark = pytest.mark.slow

@@ -14,8 +14,8 @@ import pytest
 
 from dashboards.lib.queries import OPS_MARTS
 from pipelines.generate import generate
+from pipelines.run.build import run_build
 from pipelines.settings import get_settings
-from pipelines.warehouse.build import run_build
 from pipelines.warehouse.readonly import connect_readonly
 from pipelines.warehouse.status import warehouse_status
 

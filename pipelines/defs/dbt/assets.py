@@ -1,24 +1,23 @@
 """The dbt project as assets: one `dbt build` per warehouse build (models, seeds, tests), pointed
 at the run's build file. dbt sources map onto the raw assets through the contract."""
 
-import contextlib
 import json
 import os
 import re
 import shutil
-import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.contract import TABLES
-from pipelines.defs.dbt.project import ensure_manifest, subops_dbt
+from pipelines.dbt_project import build_vars, dbt_executable, ensure_manifest
+from pipelines.defs.dbt.project import subops_dbt
 from pipelines.defs.ingest.assets import REFERENCES_KEY
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.warehouse.publish import build_info, connect_build, utcnow
+from pipelines.warehouse.audit import record_dbt_tests
+from pipelines.warehouse.publish import build_info
 
 _RAW_BY_SOURCE = {(t.source, t.name): t.raw_table for t in TABLES}
 
@@ -52,37 +51,6 @@ def has_dbt_nodes(manifest_path: os.PathLike[str]) -> bool:
     with open(manifest_path) as fh:
         nodes = json.load(fh).get("nodes", {})
     return any(n.get("resource_type") in ("model", "seed", "snapshot") for n in nodes.values())
-
-
-def dbt_vars(info: Mapping[str, Any], warehouse: WarehouseResource) -> dict[str, Any]:
-    return {
-        "as_of_date": str(info["as_of_date"]),
-        "reporting_currency": warehouse.reporting_currency,
-        "support_cost_per_minute": warehouse.support_cost_per_minute,
-        "services_cost_per_hour": warehouse.services_cost_per_hour,
-    }
-
-
-def _record_tests(path: os.PathLike[str], run_id: str, run_results: Mapping[str, Any]) -> None:
-    """dbt tests count as checks in audit.runs (checks passed/failed)."""
-    rows = [
-        (r["unique_id"], r["status"])
-        for r in run_results.get("results", [])
-        if str(r.get("unique_id", "")).startswith(("test.", "unit_test."))
-    ]
-    with contextlib.closing(connect_build(path)) as con:
-        for uid, status in rows:
-            con.execute(
-                "INSERT INTO audit.check_results VALUES ($r, $n, 'dbt', $p, $b, $d, $t)",
-                {
-                    "r": run_id,
-                    "n": uid[:300],
-                    "p": status == "pass",
-                    "b": status in ("fail", "error"),
-                    "d": f"dbt test {status}",
-                    "t": utcnow(),
-                },
-            )
 
 
 _ERROR_HEADER = re.compile(r"^\s*\w+ Error in \w+ \S+( \(.*\))?\s*$")
@@ -150,24 +118,33 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     def subops_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
-        """`dbt build` once, into this run's build file (env SUBOPS_DBT_DUCKDB_PATH)."""
+        """`dbt build` once, into this run's build file (named in the invocation's --vars)."""
+        settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
-        os.environ["SUBOPS_DBT_DUCKDB_PATH"] = str(path)
-        args = ["build", "--vars", json.dumps(dbt_vars(build_info(path), warehouse))]
-        invocation = dbt.cli(args, context=context, raise_on_error=False)
+        dbt_vars = build_vars(settings, build_info(path)["as_of_date"], path)
+        invocation = dbt.cli(
+            ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
+        )
         try:
             yield from invocation.stream()
-            run_results = None
-            with contextlib.suppress(Exception):
-                run_results = invocation.get_artifact("run_results.json")
-            with contextlib.suppress(Exception):
-                _record_tests(path, context.run_id, run_results or {})
+            run_results = _run_results(context, invocation)
+            unrecorded = _record_tests(context, path, run_results)
             if not invocation.is_successful():
                 error = str(invocation.get_error() or "")
                 raise dg.Failure(
                     description=dbt_failure_message(run_results, error),
                     metadata={"log_tail": error[-2000:]},
+                ) from unrecorded
+            if run_results is None:
+                raise dg.Failure(
+                    description="dbt build left no run_results.json, so its tests could not be "
+                    "counted as checks — dbt's output is in the log"
                 )
+            if unrecorded is not None:
+                raise dg.Failure(
+                    description=f"the dbt test results could not be written to {path.name}: "
+                    f"{_first_line(unrecorded)}"
+                ) from unrecorded
         finally:
             # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
             # run would otherwise leave one behind per build, forever
@@ -176,8 +153,35 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     return [subops_dbt_models]
 
 
+def _run_results(context: dg.AssetExecutionContext, invocation: Any) -> dict[str, Any] | None:
+    """dbt's run_results.json; None when dbt stopped before writing it (a failed parse)."""
+    try:
+        return invocation.get_artifact("run_results.json")
+    except (OSError, ValueError) as exc:
+        context.log.warning(f"dbt wrote no readable run_results.json: {exc}")
+        return None
+
+
+def _record_tests(
+    context: dg.AssetExecutionContext, path: os.PathLike[str], run_results: Mapping[str, Any] | None
+) -> Exception | None:
+    """Record dbt's tests as checks; the error if they could not be written (the step fails with
+    it, after dbt's own failure if there is one)."""
+    if run_results is None:
+        return None
+    try:
+        record_dbt_tests(path, context.run_id, run_results)
+    except Exception as exc:
+        context.log.exception("recording the dbt test results failed")
+        return exc
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:300]
+
+
 def dbt_resource() -> DbtCliResource:
     """dbt from this interpreter's environment (the venv need not be on PATH)."""
-    return DbtCliResource(
-        project_dir=subops_dbt, dbt_executable=str(Path(sys.executable).with_name("dbt"))
-    )
+    return DbtCliResource(project_dir=subops_dbt, dbt_executable=str(dbt_executable()))

@@ -17,10 +17,11 @@ from pipelines.ingest.checks import (
     snapshot_check,
 )
 from pipelines.ingest.expectations import run_suite
-from pipelines.ingest.landing import horizon, scan_landing
 from pipelines.ingest.load import load_table
 from pipelines.ingest.references import MAX_BREACH_RATE, blocking_breaches, check_references
-from pipelines.warehouse.publish import build_info, connect_build, utcnow
+from pipelines.warehouse.audit import record_check
+from pipelines.warehouse.pending import landing_scan
+from pipelines.warehouse.publish import build_info, connect_build
 
 REFERENCES_KEY = dg.AssetKey(["audit", "reference_breaches"])
 
@@ -37,17 +38,14 @@ def record_checks(
 ) -> None:
     """Keep check outcomes inside the build (audit.check_results) so audit.runs can count them."""
     for o, blocking in outcomes:
-        con.execute(
-            "INSERT INTO audit.check_results VALUES ($r, $n, $a, $p, $b, $d, $t)",
-            {
-                "r": run_id,
-                "n": o.name,
-                "a": asset,
-                "p": o.passed,
-                "b": blocking,
-                "d": o.description[:1000],
-                "t": utcnow(),
-            },
+        record_check(
+            con,
+            run_id,
+            name=o.name,
+            asset=asset,
+            passed=o.passed,
+            blocking=blocking,
+            description=o.description,
         )
 
 
@@ -111,15 +109,8 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
         info = build_info(path)
-        scan = scan_landing(
-            settings.landing_dir,
-            today=horizon(
-                info["started_at"].date(),
-                info["as_of_date"],
-                settings.extract_future_tolerance_days,
-            ),
-            tolerance_days=settings.extract_future_tolerance_days,
-        )
+        # the folder as the build's first step saw it (same day, same as-of date)
+        scan = landing_scan(settings, info["as_of_date"], today=info["started_at"].date())
         with contextlib.closing(connect_build(path)) as con:
             res = load_table(con, t, scan.for_table(t), context.run_id)
             contract = contract_check(con, t)

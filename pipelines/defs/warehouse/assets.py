@@ -7,7 +7,8 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.ingest.landing import horizon, record_refused, scan_landing
+from pipelines.warehouse.audit import record_refused
+from pipelines.warehouse.pending import landing_scan, resolve_as_of
 from pipelines.warehouse.publish import connect_build, prepare_build, publish, utcnow
 
 BUILD_KEY = dg.AssetKey(["warehouse", "build"])
@@ -15,21 +16,11 @@ PUBLISHED_KEY = dg.AssetKey(["warehouse", "current"])
 
 
 class BuildConfig(dg.Config):
-    """Per-run options: a full refresh starts from an empty file; as-of defaults to the latest
-    extract date in the landing folder (deterministic builds)."""
+    """Per-run options: a full refresh starts from an empty file; an empty as-of date is
+    resolved when the run starts (`resolve_as_of`: settings, else the latest extract)."""
 
     full_refresh: bool = False
     as_of_date: str = ""
-
-
-def resolve_as_of(
-    config_value: str, settings_value: dt.date | None, landing, tolerance_days: int = 1
-) -> dt.date:
-    """Config, then settings, then the latest accepted extract (never a refused one), then today."""
-    if config_value:
-        return dt.date.fromisoformat(config_value)
-    latest = scan_landing(landing, tolerance_days=tolerance_days).latest_extract_date()
-    return settings_value or latest or dt.datetime.now(dt.UTC).date()
 
 
 @dg.asset(key=BUILD_KEY, group_name="warehouse", pool=WRITER_POOL, kinds={"duckdb"})
@@ -38,14 +29,13 @@ def warehouse_build(
 ) -> dg.MaterializeResult:
     """This run's build file: a copy of the published warehouse, or empty on a full refresh."""
     settings = warehouse.settings()
-    tolerance = settings.extract_future_tolerance_days
-    as_of = resolve_as_of(config.as_of_date, settings.as_of_date, settings.landing_dir, tolerance)
+    asked = dt.date.fromisoformat(config.as_of_date) if config.as_of_date else None
+    as_of = resolve_as_of(settings, asked)
     started = utcnow()
     path = prepare_build(
         settings, context.run_id, full_refresh=config.full_refresh, as_of=as_of, started_at=started
     )
-    today = horizon(started.date(), as_of, tolerance)
-    scan = scan_landing(settings.landing_dir, today=today, tolerance_days=tolerance)
+    scan = landing_scan(settings, as_of, today=started.date())
     with contextlib.closing(connect_build(path)) as con:
         refused = record_refused(con, scan, context.run_id, started)
     for r in scan.refused:

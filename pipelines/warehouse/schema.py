@@ -1,4 +1,5 @@
-"""DDL of the warehouse's bookkeeping tables (`audit.*`, `quarantine.*`) and the raw tables.
+"""DDL of a build file: the warehouse's bookkeeping tables (`audit.*`, `quarantine.*`) and the
+raw tables of the contract. The storage layer owns it; the loader writes into these tables.
 
 The column lists are the analyst-facing contract of docs/warehouse.md; `table` and `column` are
 quoted because they are SQL keywords.

@@ -1,0 +1,95 @@
+"""The dbt project as the build calls it: its manifest, its vars and the file it writes to.
+
+The one way to prepare the manifest (`dbt parse`): `make manifest` and `subops dev` run
+`python -m pipelines.dbt_project`; the Dagster definitions call `ensure_manifest()`, which parses
+only when a dbt file changed since (dagster-dbt reads the manifest when the definitions load).
+No Dagster here: storage and the CLI use it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.settings import Settings
+
+MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+#: Files whose change makes the manifest stale (folders too: a deleted model changes its folder).
+_SOURCES = ("models", "macros", "seeds", "tests", "snapshots", "dbt_project.yml", "profiles.yml")
+#: The dbt var naming the DuckDB file dbt writes (profiles.yml reads it; `--vars` reach the
+#: profile). Without it dbt falls back to env SUBOPS_DBT_DUCKDB_PATH, for hand-run dbt.
+DUCKDB_PATH_VAR = "duckdb_path"
+
+
+def dbt_executable() -> Path:
+    """dbt from this interpreter's environment (the venv need not be on PATH)."""
+    return Path(sys.executable).with_name("dbt")
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _SOURCES:
+        p = DBT_PROJECT_DIR / name
+        for f in (p, *p.rglob("*")) if p.is_dir() else (p,):
+            if f.exists():
+                newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def manifest_is_fresh() -> bool:
+    return MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+
+
+def parse_manifest() -> Path:
+    """`dbt parse`: target/manifest.json from the project's files. Raises with dbt's last lines."""
+    proc = subprocess.run(
+        [str(dbt_executable()), "parse", "--quiet"],
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stdout + proc.stderr).strip()[-800:]
+        raise RuntimeError(f"dbt parse failed in {DBT_PROJECT_DIR} — fix the dbt project: {tail}")
+    return MANIFEST
+
+
+def ensure_manifest() -> Path:
+    """The manifest, re-parsed when a dbt file changed since it was written."""
+    return MANIFEST if manifest_is_fresh() else parse_manifest()
+
+
+def dbt_vars(settings: Settings, as_of: dt.date) -> dict[str, str]:
+    """Every var of dbt_project.yml, from the settings (their defaults live in `Settings` only;
+    dbt_project.yml's are for dbt run by hand, and a test holds them equal)."""
+    return {
+        "as_of_date": str(as_of),
+        "reporting_currency": settings.reporting_currency,
+        "support_cost_per_minute": str(settings.support_cost_per_minute),
+        "services_cost_per_hour": str(settings.services_cost_per_hour),
+    }
+
+
+def build_vars(settings: Settings, as_of: dt.date, duckdb_path: Path) -> dict[str, str]:
+    """The `--vars` of a build's `dbt build`: the project's vars and the build file to write."""
+    return {**dbt_vars(settings, as_of), DUCKDB_PATH_VAR: str(duckdb_path)}
+
+
+def main() -> int:
+    """`make manifest`: parse now (a fresh clone has no manifest; CI parses every time)."""
+    try:
+        parse_manifest()
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
