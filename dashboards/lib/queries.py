@@ -5,7 +5,7 @@ No Streamlit here, so each query is unit-testable against a small warehouse file
   results read fully (Arrow → pandas, so DECIMAL money stays `decimal.Decimal`) before closing;
 * user values are bound parameters (`?`); schema, table and column names come from allow-lists
   (`ALLOWED_TABLES`, `COHORT_METRICS`, `KPI_COLUMNS`) and are quoted;
-* the audit and quarantine tables are read with the columns `pipelines/ingest/schema.py` defines
+* the audit and quarantine tables are read with the columns `pipelines/warehouse/schema.py` defines
   (the same code writes them), so a renamed column fails a test instead of being guessed around;
 * only `marts`, `audit` and `quarantine` are read, and no metric is computed beyond what the
   marts hold (sums of additive mart columns for breakdowns are the exception); the KPI tiles

@@ -18,7 +18,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.settings import DBT_PROJECT_DIR
+from pipelines.dbt_project import ensure_manifest
+from pipelines.paths import DBT_PROJECT_DIR
 
 if TYPE_CHECKING:  # MetricFlow is imported lazily: it takes a second and most commands skip it
     from metricflow.engine.metricflow_engine import MetricFlowEngine
@@ -59,42 +60,14 @@ class MetricsResult:
 
 
 def semantic_manifest_path() -> Path:
-    """target/semantic_manifest.json of the dbt project, written by `dbt parse` (re-run here when
-    a dbt file changed since). Checked without importing dagster-dbt: that import alone takes
-    seconds, and `subops metrics` should answer quickly."""
-    path = DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
-    if not path.exists() or path.stat().st_mtime < _newest_dbt_source_mtime():
-        _dbt_parse()
-    return path
-
-
-def _newest_dbt_source_mtime() -> float:
-    files: list[Path] = []
-    for name in ("models", "macros", "seeds", "dbt_project.yml"):
-        p = DBT_PROJECT_DIR / name
-        files.extend([p] if p.is_file() else p.rglob("*.*") if p.is_dir() else [])
-    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
-
-
-def _dbt_parse() -> None:
-    import os
-    import subprocess
-    import sys
-
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run(
-        [str(dbt), "parse", "--quiet"],
-        cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
-        raise SemanticLayerError(
-            f"dbt parse failed ({tail[0][:200]}): fix the dbt project, then run the query again"
-        )
+    """target/semantic_manifest.json of the dbt project, written by the same `dbt parse` as the
+    manifest (re-run when a dbt file changed since; no dagster import, so `subops metrics` answers
+    quickly)."""
+    try:
+        ensure_manifest()
+    except RuntimeError as exc:
+        raise SemanticLayerError(str(exc).splitlines()[0][:300]) from exc
+    return DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
 
 
 def _relative_relations(raw: dict[str, Any]) -> dict[str, Any]:

@@ -69,8 +69,8 @@ def shared_warehouse(root: Path) -> Path:
     recorded so the other worker of the same run fails at once instead of building again.
     """
     from pipelines.generate import generate
+    from pipelines.run.build import run_build
     from pipelines.settings import get_settings
-    from pipelines.warehouse.build import run_build
 
     folder = root / f"dashboards-warehouse-{digest()}"
     folder.mkdir(parents=True, exist_ok=True)

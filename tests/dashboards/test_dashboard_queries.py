@@ -14,8 +14,8 @@ from pipeline_warehouse import AS_OF, LATEST_FULL_MONTH
 
 from dashboards.lib import charts, fmt, queries
 from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
-from pipelines.ingest.schema import ensure_schema
 from pipelines.warehouse.readonly import WarehouseNotFoundError
+from pipelines.warehouse.schema import ensure_schema
 
 MOVEMENTS = ("new_usd", "reactivation_usd", "expansion_usd", "contraction_usd", "churn_usd")
 
@@ -222,7 +222,7 @@ AUDIT_QUERIES = (
 
 
 def test_audit_queries_read_the_loaders_own_schema(tmp_path: Path) -> None:
-    """The audit/quarantine SQL names the columns pipelines/ingest/schema.py creates: it runs
+    """The audit/quarantine SQL names the columns pipelines/warehouse/schema.py creates: it runs
     on a fresh warehouse of that DDL (no build needed to catch a renamed column)."""
     path = tmp_path / "fresh.duckdb"
     with duckdb.connect(str(path)) as con:

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from pipelines.ingest.schema import BOOKKEEPING_DDL
+from pipelines.warehouse.schema import BOOKKEEPING_DDL
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "dbt_project" / "models"
