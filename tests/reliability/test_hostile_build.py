@@ -45,6 +45,7 @@ def kill_a_build(s: Settings, st: Story) -> tuple[Path, Path, set[str]]:
             "-m",
             "pipelines.cli",
             "build",
+            "--full-refresh",
             "--landing",
             str(s.landing_dir),
             "--warehouse-dir",
@@ -87,31 +88,44 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Story:
         (landing / rel).write_text(header)
     (root / "outside.csv").write_text(header)
     os.symlink(root / "outside.csv", landing / "billing/payments/2026-01-02T120000Z.csv")
+    accounts = table("crm.accounts")  # the latest accounts snapshot is empty
+    write_csv(landing / "crm/accounts" / f"{DAYS[2]}.csv", list(accounts.column_names), [])
     s = get_settings(landing_dir=landing, warehouse_dir=root / "wh")
     st = Story(s)
-    st.results["first"] = run_build(s)
-    st.targets["first"] = s.current_warehouse.resolve()
-    st.results["again"] = run_build(s)
-
-    accounts = table("crm.accounts")
-    write_csv(landing / "crm/accounts" / f"{DAYS[2]}.csv", list(accounts.column_names), [])
-    st.killed = kill_a_build(s, st)
-    st.results["empty_snapshot"] = run_build(s)
-    st.targets["empty_snapshot"] = s.current_warehouse.resolve()
+    st.results["empty_snapshot"] = run_build(s)  # blocked before dbt: cheap
     st.results["confirmed"] = run_build(s.model_copy(update={"confirm_deletions": True}))
     st.targets["confirmed"] = s.current_warehouse.resolve()
+    st.killed = kill_a_build(s, st)  # a full refresh, killed as soon as its file exists
+    st.results["again"] = run_build(s)  # nothing new: up to date, and the orphan is removed
     return st
 
 
-def test_refused_files_are_reported_and_the_rest_publishes(story: Story):
-    r = story.results["first"]
+def test_an_empty_accounts_snapshot_blocks_publication_naming_the_file(story: Story):
+    r = story.results["empty_snapshot"]
+    assert not r.published and not r.up_to_date
+    assert f"crm/accounts/{DAYS[2]}.csv would mark 2 of 2 crm.accounts rows deleted" in (
+        r.failure_reason or ""
+    )
+    assert "--confirm-deletions" in (r.failure_reason or "")
+    assert "dbt" not in (r.failure_reason or "")  # stopped at the check, before the models
+
+
+def test_confirmed_deletions_publish_and_refused_files_are_reported(story: Story):
+    r = story.results["confirmed"]
     assert r.published, r.summary_lines()
-    assert r.as_of_date == dt.date.fromisoformat(DAYS[1])  # not 2099
+    assert r.as_of_date == dt.date.fromisoformat(DAYS[2])  # not 2099
+    got = q(
+        story.targets["confirmed"],
+        "SELECT count(*) FILTER (WHERE _is_deleted), count(*) FROM raw.crm__accounts",
+    )
+    assert got == [(2, 2)]
     assert len(r.refused_files) == 5
     text = "\n".join(r.summary_lines())
     assert "files refused under the landing folder: 5" in text
     assert "billing/payments/2099-01-01.csv: extract 2099-01-01 is dated after today" in text
-    got = q(story.targets["first"], "SELECT file, reason_code FROM quarantine.files ORDER BY file")
+    got = q(
+        story.targets["confirmed"], "SELECT file, reason_code FROM quarantine.files ORDER BY file"
+    )
     assert got == [
         ("Billing/payments/2026-01-02.csv", "misplaced_file"),
         ("billing/payments/2026-01-02T120000Z.csv", "outside_landing"),
@@ -127,34 +141,13 @@ def test_up_to_date_still_mentions_the_refused_files(story: Story):
     assert "5 file(s) under the landing folder are still refused" in r.summary_lines()[0]
 
 
-def test_an_empty_accounts_snapshot_blocks_publication_naming_the_file(story: Story):
-    r = story.results["empty_snapshot"]
-    assert not r.published
-    assert story.targets["empty_snapshot"] == story.targets["first"]
-    assert f"crm/accounts/{DAYS[2]}.csv would mark 2 of 2 crm.accounts rows deleted" in (
-        r.failure_reason or ""
-    )
-    assert "--confirm-deletions" in (r.failure_reason or "")
-
-
-def test_confirmed_deletions_publish(story: Story):
-    r = story.results["confirmed"]
-    assert r.published, r.summary_lines()
-    got = q(
-        story.targets["confirmed"],
-        "SELECT count(*) FILTER (WHERE _is_deleted), count(*) FROM raw.crm__accounts",
-    )
-    assert got == [(2, 2)]
-
-
 def test_a_killed_build_leaves_the_published_warehouse_and_the_next_build_works(story: Story):
     before, after, leftovers = story.killed
-    assert after == before  # nothing half-built was published
+    assert after == before == story.targets["confirmed"]  # nothing half-built was published
     assert q(after, "SELECT count(*) FROM raw.crm__accounts") == [(2,)]
-    assert leftovers  # the killed run's build file was there ...
+    assert {f for f in leftovers if f.endswith(".duckdb")}  # the killed run's build file ...
     remaining = set(os.listdir(story.settings.builds_dir))
-    assert not {f for f in leftovers if f.endswith(".duckdb")} & remaining  # ... and is gone
-    assert story.results["confirmed"].published
+    assert not {f for f in leftovers if f.endswith(".duckdb")} & remaining  # ... is gone
 
 
 def test_a_second_build_while_one_runs_is_refused(story: Story):
