@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import queries
+from dashboards.lib import queries, queries_cash
 from pipelines.settings import get_settings
 
 
@@ -37,15 +37,19 @@ def locate() -> Warehouse | None:
         return None
 
 
+#: Every query a page may run, by name: the shared module's and the per-page modules'.
+REGISTRY = {**queries.QUERIES, **queries_cash.QUERIES}
+
+
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
 def _run(name: str, path: str, mtime_ns: int, args: tuple[Any, ...]) -> pd.DataFrame:
     del mtime_ns  # part of the cache key only
-    return queries.QUERIES[name](Path(path), *args)
+    return REGISTRY[name](Path(path), *args)
 
 
 def query(wh: Warehouse, name: str, *args: Any) -> pd.DataFrame:
-    """Run the named query of `queries.QUERIES` on this build, cached."""
-    if name not in queries.QUERIES:
+    """Run the named query of `REGISTRY` on this build, cached."""
+    if name not in REGISTRY:
         raise queries.NotAllowedError(f"unknown query {name!r}")
     return _run(name, str(wh.resolved), wh.mtime_ns, tuple(args))
 

@@ -381,3 +381,42 @@ def aging_bars(df: pd.DataFrame, cur: Currency) -> go.Figure:
     _money_axis(fig, cur)
     fig.update_layout(hovermode="closest", showlegend=False)
     return _style(fig, f"Open receivables by age {cur.label}", height=300)
+
+
+def collections_dso(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Billings and collections per month (bars) with DSO on a second axis (collections_monthly);
+    months without DSO (no billings in the 90 days) leave a gap."""
+    x = months(df["month"])
+    fig = go.Figure()
+    fig.add_bar(
+        x=x,
+        y=floats(df["billings_usd"]),
+        name="Billings",
+        marker_color=BLUE,
+        hovertemplate=money_hover(cur, "Billings"),
+    )
+    fig.add_bar(
+        x=x,
+        y=floats(df["collected_usd"]),
+        name="Collected",
+        marker_color=GREEN,
+        hovertemplate=money_hover(cur, "Collected"),
+    )
+    fig.add_scatter(
+        x=x,
+        y=floats(df["dso_days"]),
+        name="DSO (days)",
+        mode="lines+markers",
+        yaxis="y2",
+        connectgaps=False,
+        line={"color": NAVY, "width": 2.2},
+        hovertemplate="DSO %{y:,.1f} d<extra></extra>",
+    )
+    fig.update_layout(
+        barmode="group",
+        bargap=0.25,
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "rangemode": "tozero"},
+    )
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    return _style(fig, f"Billings, collections and DSO {cur.label}", height=380)

@@ -1,0 +1,145 @@
+"""The Cash page's SQL (R8 receivables and collections, R9 billing leakage), no Streamlit.
+
+Same rules as `queries`: read-only short-lived connections, allow-listed relations, user values
+(the aging bucket, a month, an exception type) only as bound parameters and only from their
+allow-lists; every figure is a mart column (sums of additive `_usd` columns per bucket are the
+one exception), ratios such as DSO and the failed payment rate come from the marts, NULL where
+their denominator is zero.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from dashboards.lib.queries import AGING_BUCKETS, MAX_ROWS, NotAllowedError, read, relation
+
+#: billing_exceptions.exception_type values (R9), the exceptions filter's allow-list.
+EXCEPTION_TYPES: tuple[str, ...] = (
+    "missing_in_billing",
+    "unexpected_in_billing",
+    "amount_mismatch",
+)
+
+
+def _bucket(bucket: str) -> str:
+    """The bucket if it is one of R8's five labels, else `NotAllowedError` (never SQL text)."""
+    if bucket not in AGING_BUCKETS:
+        raise NotAllowedError(f"aging bucket {bucket!r} is not one of {list(AGING_BUCKETS)}")
+    return bucket
+
+
+def aging_summary(path: Path) -> pd.DataFrame:
+    """All five buckets in order (empty ones with 0 invoices): invoices, open balance in the
+    reporting currency and invoices left out of it for a missing FX rate."""
+    return read(
+        path,
+        "SELECT b.bucket, count(a.invoice_id) AS invoices, "
+        "coalesce(sum(a.open_usd), 0)::DECIMAL(18, 2) AS open_usd, "
+        "count(*) FILTER (WHERE a.is_missing_fx_rate) AS missing_fx_rate "
+        "FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS b(bucket, pos) "
+        f"LEFT JOIN {relation('marts', 'ar_aging')} AS a ON a.bucket = b.bucket "
+        "GROUP BY b.bucket, b.pos ORDER BY b.pos",
+        [list(AGING_BUCKETS)],
+    )
+
+
+def aging_worklist(path: Path, bucket: str, limit: int = MAX_ROWS) -> pd.DataFrame:
+    """The collections worklist of one bucket: ar_aging's invoices of that bucket with the
+    account and the last payment attempt, most overdue and largest first."""
+    return read(
+        path,
+        "SELECT a.account_id, d.account_name, a.invoice_id, a.invoice_date, a.due_date, "
+        "a.days_past_due, a.currency, a.open_amount, a.open_usd, a.last_payment_attempt_at, "
+        "i.last_payment_status, i.failed_attempts "
+        f"FROM {relation('marts', 'ar_aging')} AS a "
+        f"LEFT JOIN {relation('marts', 'fct_issued_invoices')} AS i USING (invoice_id) "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = a.account_id "
+        "WHERE a.bucket = ? "
+        "ORDER BY a.days_past_due DESC, a.open_usd DESC NULLS LAST, a.invoice_id LIMIT ?",
+        [_bucket(bucket), int(limit)],
+    )
+
+
+def collections_trend(path: Path) -> pd.DataFrame:
+    """collections_monthly (billings, collected, AR, DSO, failed payments), oldest month first;
+    the last row is the as-of month, its AR the as-of AR that ar_aging ties to."""
+    return read(
+        path,
+        "SELECT month, billings_usd, collected_usd, refunded_usd, credited_usd, ar_usd, "
+        "open_invoices, billings_90_days_usd, dso_days, payment_attempts, failed_payments, "
+        f"failed_payment_rate FROM {relation('marts', 'collections_monthly')} ORDER BY month",
+    )
+
+
+def failed_payment_invoices(path: Path, limit: int = 500) -> pd.DataFrame:
+    """Receivable invoices with at least one failed payment attempt (open or since paid),
+    latest attempt first."""
+    return read(
+        path,
+        "SELECT i.account_id, d.account_name, i.invoice_id, i.due_date, i.days_past_due, "
+        "i.currency, i.open_amount, i.open_usd, i.failed_attempts, i.payment_attempts, "
+        "i.last_payment_attempt_at, i.last_payment_status "
+        f"FROM {relation('marts', 'fct_issued_invoices')} AS i "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = i.account_id "
+        "WHERE i.is_receivable AND i.failed_attempts > 0 "
+        "ORDER BY i.last_payment_attempt_at DESC NULLS LAST, i.invoice_id LIMIT ?",
+        [int(limit)],
+    )
+
+
+def leakage_monthly(path: Path) -> pd.DataFrame:
+    """billing_leakage_monthly as published, newest month first."""
+    return read(
+        path,
+        "SELECT month, exceptions, missing_in_billing, unexpected_in_billing, amount_mismatch, "
+        "computed_usd, expected_usd, issued_usd, leakage_usd, leakage_rate, "
+        f"exceptions_missing_fx_rate FROM {relation('marts', 'billing_leakage_monthly')} "
+        "ORDER BY month DESC",
+    )
+
+
+def billing_exception_list(
+    path: Path,
+    month: dt.date | None = None,
+    exception_type: str | None = None,
+    limit: int = MAX_ROWS,
+) -> pd.DataFrame:
+    """The exceptions behind the leakage (optionally of one month and type), largest leakage
+    first; `difference` and `leakage` are in the lines' own currency."""
+    where, params = [], []
+    if month is not None:
+        where.append("e.month = ?")
+        params.append(month)
+    if exception_type is not None:
+        if exception_type not in EXCEPTION_TYPES:
+            raise NotAllowedError(f"exception type {exception_type!r} is not allowed")
+        where.append("e.exception_type = ?")
+        params.append(exception_type)
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    return read(
+        path,
+        "SELECT e.month, e.exception_type, e.account_id, d.account_name, e.subscription_id, "
+        "e.charge_id, e.period_start, e.currency, e.expected_amount, e.issued_amount, "
+        "e.difference, e.leakage, e.leakage_usd, e.issued_invoice_ids, e.exception_key "
+        f"FROM {relation('marts', 'billing_exceptions')} AS e "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = e.account_id "
+        f"{clause} ORDER BY e.leakage_usd DESC NULLS LAST, e.exception_key LIMIT ?",
+        [*params, int(limit)],
+    )
+
+
+#: The Cash page's queries, merged into the cache's registry.
+QUERIES = {
+    f.__name__: f
+    for f in (
+        aging_summary,
+        aging_worklist,
+        collections_trend,
+        failed_payment_invoices,
+        leakage_monthly,
+        billing_exception_list,
+    )
+}
