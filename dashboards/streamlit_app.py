@@ -25,6 +25,7 @@ ui.style()
 PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("app_pages/revenue.py", title="Revenue", icon=":material/payments:"),
+    st.Page("app_pages/margins.py", title="Margins", icon=":material/percent:"),
     st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
     st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
 ]

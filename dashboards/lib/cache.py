@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import queries
+from dashboards.lib import queries, queries_margins
 from pipelines.settings import get_settings
 
 
@@ -37,15 +37,19 @@ def locate() -> Warehouse | None:
         return None
 
 
+#: Every query a page may run, by name: the shared ones and each page module's own.
+QUERIES = {**queries.QUERIES, **queries_margins.QUERIES}
+
+
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
 def _run(name: str, path: str, mtime_ns: int, args: tuple[Any, ...]) -> pd.DataFrame:
     del mtime_ns  # part of the cache key only
-    return queries.QUERIES[name](Path(path), *args)
+    return QUERIES[name](Path(path), *args)
 
 
 def query(wh: Warehouse, name: str, *args: Any) -> pd.DataFrame:
-    """Run the named query of `queries.QUERIES` on this build, cached."""
-    if name not in queries.QUERIES:
+    """Run the named query of `QUERIES` on this build, cached."""
+    if name not in QUERIES:
         raise queries.NotAllowedError(f"unknown query {name!r}")
     return _run(name, str(wh.resolved), wh.mtime_ns, tuple(args))
 
