@@ -58,7 +58,8 @@ def _tiles(wh: Warehouse, run: dict, cur: Currency, totals: pd.DataFrame) -> Non
                 fmt.delta_money(row[col], _get(prev, col), cur),
                 inverse=inverse,
             )
-    if kpi is not None and kpi["cogs_is_complete"] is False:
+    complete = None if kpi is None else kpi["cogs_is_complete"]
+    if not fmt.is_missing(complete) and not bool(complete):
         st.caption(
             "Vendor COGS of this month is provisional (kpi_monthly.cogs_is_complete): recurring "
             "vendors bill in arrears, and bills still to arrive will add to it."
