@@ -22,13 +22,23 @@ from dashboards.lib.cache import locate  # noqa: E402
 st.set_page_config(layout="wide", page_title="subops", page_icon=":material/monitoring:")
 ui.style()
 
-PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("app_pages/revenue.py", title="Revenue", icon=":material/payments:"),
-    st.Page("app_pages/cash.py", title="Cash", icon=":material/account_balance:"),
-    st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
-    st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
-]
+#: Pages by section (st.navigation shows the sections in the sidebar).
+PAGES = {
+    "Finance": [
+        st.Page(
+            "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+        ),
+        st.Page("app_pages/revenue.py", title="Revenue", icon=":material/payments:"),
+        st.Page("app_pages/margins.py", title="Margins", icon=":material/percent:"),
+        st.Page("app_pages/cash.py", title="Cash", icon=":material/account_balance:"),
+    ],
+    "Customers": [
+        st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
+    ],
+    "Data": [
+        st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
+    ],
+}
 
 warehouse = locate()
 if warehouse is None:

@@ -420,3 +420,90 @@ def collections_dso(df: pd.DataFrame, cur: Currency) -> go.Figure:
     _money_axis(fig, cur)
     _month_axis(fig)
     return _style(fig, f"Billings, collections and DSO {cur.label}", height=380)
+
+
+# --- margins -----------------------------------------------------------------------------------
+
+
+def cost_to_serve(totals: pd.DataFrame, kinds: dict[str, str], cur: Currency) -> go.Figure:
+    """COGS per month stacked by kind (vendor, support, implementation) with gross margin as a
+    line: the cost to serve and what is left of revenue."""
+    x = months(totals["month"])
+    fig = go.Figure()
+    for i, (col, label) in enumerate(kinds.items()):
+        fig.add_bar(
+            x=x,
+            y=floats(totals[col]),
+            name=f"{label} cost",
+            marker_color=[ORANGE, PURPLE, TEAL][i % 3],
+            hovertemplate=money_hover(cur, f"{label} cost"),
+        )
+    fig.add_scatter(
+        x=x,
+        y=floats(totals["gross_margin_usd"]),
+        name="Gross margin",
+        mode="lines+markers",
+        line={"color": NAVY, "width": 2.2},
+        hovertemplate=money_hover(cur, "Gross margin"),
+    )
+    fig.update_layout(barmode="relative", bargap=0.25)
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    return _style(fig, f"Cost to serve and gross margin {cur.label}", height=380)
+
+
+def _group_lines(df: pd.DataFrame, group: str, col: str, hover: Any) -> go.Figure:
+    fig = go.Figure()
+    for i, (name, part) in enumerate(df.groupby(group, sort=True)):
+        label = family_label(name)
+        fig.add_scatter(
+            x=months(part["month"]),
+            y=floats(part[col]),
+            name=label,
+            mode="lines+markers",
+            line={"color": FAMILY_COLORS[i % len(FAMILY_COLORS)], "width": 2.2},
+            connectgaps=False,
+            hovertemplate=hover(label),
+        )
+    _month_axis(fig)
+    return fig
+
+
+def money_lines(df: pd.DataFrame, group: str, col: str, title: str, cur: Currency) -> go.Figure:
+    """An amount per month, one line per `group` value."""
+    fig = _group_lines(df, group, col, lambda label: money_hover(cur, label))
+    _money_axis(fig, cur)
+    return _style(fig, f"{title} {cur.label}")
+
+
+def rate_by_group(df: pd.DataFrame, group: str, col: str, title: str) -> go.Figure:
+    """A fraction per month as %, one line per `group` value (gaps where it is NULL)."""
+    fig = _group_lines(df, group, col, lambda label: f"{label} %{{y:.1%}}<extra></extra>")
+    fig.update_yaxes(tickformat=".0%")
+    return _style(fig, title)
+
+
+def vendor_spend_months(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Vendor spend per month stacked by cost type, with the part lacking an approved PO."""
+    fig = go.Figure()
+    for i, (cost_type, part) in enumerate(df.groupby("cost_type", sort=True)):
+        fig.add_bar(
+            x=months(part["month"]),
+            y=floats(part["amount_usd"]),
+            name=str(cost_type).upper() if cost_type == "cogs" else str(cost_type).capitalize(),
+            marker_color=[NAVY, GREY][i % 2],
+            hovertemplate=money_hover(cur, str(cost_type)),
+        )
+    no_po = df.groupby("month", as_index=False)["amount_without_approved_po_usd"].sum()
+    fig.add_scatter(
+        x=months(no_po["month"]),
+        y=floats(no_po["amount_without_approved_po_usd"]),
+        name="Without approved PO",
+        mode="lines+markers",
+        line={"color": RED, "width": 2},
+        hovertemplate=money_hover(cur, "Without approved PO"),
+    )
+    fig.update_layout(barmode="stack", bargap=0.25)
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    return _style(fig, f"Vendor spend by month {cur.label}")
