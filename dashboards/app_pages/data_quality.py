@@ -1,5 +1,6 @@
-"""Data quality: what the last loads read, loaded and quarantined, why, the breaches reported on
-loaded rows, the facts left out of the totals, and the build history."""
+"""Data quality: how fresh each source is, what the last loads read, loaded and quarantined,
+why, the breaches reported on loaded rows, the facts left out of the totals, and the build
+history."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 from dashboards.lib import charts, fmt, ui
 from dashboards.lib.cache import Warehouse, query
 from dashboards.lib.fmt import Currency
+from dashboards.lib.queries import STALE_AFTER_DAYS
 
 ALL = "All reasons"
 
@@ -44,6 +46,32 @@ def _loads(wh: Warehouse, cur: Currency) -> None:
     ui.table(query(wh, "load_log"), cur, height=320)
 
 
+def _freshness(wh: Warehouse, cur: Currency) -> None:
+    st.subheader("Freshness per source")
+    if not ui.has(wh, "load_log", "audit"):
+        ui.not_built("load_log", "Load log", schema="audit")
+        return
+    fresh = query(wh, "source_freshness")
+    if fresh.empty:
+        st.caption("No extract has been loaded yet.")
+        return
+    stale = fresh[fresh["stale"].astype(bool)]
+    days = STALE_AFTER_DAYS
+    if stale.empty:
+        st.success(
+            f"Every table's latest extract is at most {days} days older than the as-of date.",
+            icon=":material/check:",
+        )
+    else:
+        names = ", ".join(f"{s}.{t}" for s, t in zip(stale["source"], stale["table"], strict=True))
+        st.warning(f"{len(stale):,} table(s) older than {days} days at the as-of date: {names}.")
+    st.caption(
+        "Latest extract loaded per source table (superseded and rejected files left out), its "
+        "date and its age in days at the build's as-of date."
+    )
+    ui.table(fresh, cur, height=320)
+
+
 def _quarantine(wh: Warehouse, cur: Currency) -> None:
     st.subheader("Quarantine")
     if not ui.has(wh, "rows", "quarantine"):
@@ -64,6 +92,8 @@ def _quarantine(wh: Warehouse, cur: Currency) -> None:
         )
         sample = query(wh, "quarantine_sample", None if choice == ALL else choice, 50)
         st.dataframe(sample.astype(str), width="stretch", hide_index=True, height=300)
+    st.markdown("**Top reasons per table** (rejected rows, and whole files with their rows)")
+    ui.table(query(wh, "quarantine_top_reasons"), cur, height=300)
     with st.expander("Rejected rows by reason, source and table"):
         ui.table(reasons, cur)
     if ui.has(wh, "files", "quarantine"):
@@ -171,6 +201,7 @@ def render(wh: Warehouse) -> None:
     st.title("Data quality")
     run = ui.build_caption(wh)
     cur = ui.currency(wh)
+    _freshness(wh, cur)
     _loads(wh, cur)
     _checks(wh, run, cur)
     _quarantine(wh, cur)

@@ -263,6 +263,52 @@ def quarantine_files(path: Path, limit: int = 200) -> pd.DataFrame:
     )
 
 
+#: An extract older than this many days before the build's as-of date is flagged as stale.
+STALE_AFTER_DAYS = 2
+
+
+def source_freshness(path: Path) -> pd.DataFrame:
+    """Per source and table: the latest extract loaded (live rows of audit.load_log: neither
+    superseded nor rejected), its date and its age in days at the build's as-of date; `stale`
+    when older than STALE_AFTER_DAYS. Stalest first."""
+    return read(
+        path,
+        'WITH live AS (SELECT source, "table", max(extract_id) AS latest_extract_id, '
+        "count(*) AS files, max(loaded_at) AS loaded_at "
+        f"FROM {relation('audit', 'load_log')} "
+        "WHERE status IS DISTINCT FROM 'superseded' AND status IS DISTINCT FROM 'rejected' "
+        "GROUP BY ALL) "
+        'SELECT l.source, l."table", l.latest_extract_id, '
+        "try_cast(left(l.latest_extract_id, 10) AS DATE) AS extract_date, "
+        "b.as_of_date, b.as_of_date - try_cast(left(l.latest_extract_id, 10) AS DATE) AS age_days, "
+        "coalesce(b.as_of_date - try_cast(left(l.latest_extract_id, 10) AS DATE) > ?, true) "
+        "AS stale, l.files, l.loaded_at "
+        f"FROM live AS l CROSS JOIN (SELECT max(as_of_date) AS as_of_date "
+        f"FROM {relation('audit', 'build_info')}) AS b "
+        'ORDER BY age_days DESC NULLS FIRST, l.source, l."table"',
+        [STALE_AFTER_DAYS],
+    )
+
+
+def quarantine_top_reasons(path: Path, top: int = 3) -> pd.DataFrame:
+    """Per source and table, its `top` reasons for rejection: rows (quarantine.rows) and whole
+    files (quarantine.files, with the rows they held), most rows first."""
+    return read(
+        path,
+        'WITH r AS (SELECT source, "table", reason_code, count(*) AS rows_rejected, '
+        f"0 AS files_rejected FROM {relation('quarantine', 'rows')} GROUP BY ALL "
+        'UNION ALL SELECT source, "table", reason_code, coalesce(sum(rows_read), 0), count(*) '
+        f"FROM {relation('quarantine', 'files')} GROUP BY ALL), "
+        'a AS (SELECT source, "table", reason_code, sum(rows_rejected) AS rows_rejected, '
+        "sum(files_rejected) AS files_rejected FROM r GROUP BY ALL), "
+        'k AS (SELECT *, row_number() OVER (PARTITION BY source, "table" '
+        "ORDER BY rows_rejected DESC, files_rejected DESC, reason_code) AS rank FROM a) "
+        'SELECT source, "table", rank, reason_code, rows_rejected, files_rejected FROM k '
+        'WHERE rank <= ? ORDER BY source, "table", rank',
+        [int(top)],
+    )
+
+
 def check_results(path: Path, run_id: str | None = None) -> pd.DataFrame:
     """The build's checks (optionally of one run), failures and blocking checks first."""
     where, params = ("WHERE run_id = ?", [run_id]) if run_id is not None else ("", [])
@@ -587,6 +633,8 @@ QUERIES = {
         quarantine_reasons,
         quarantine_sample,
         quarantine_files,
+        source_freshness,
+        quarantine_top_reasons,
         check_results,
         kpis_by_month,
         mrr_bridge,
