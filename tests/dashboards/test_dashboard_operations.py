@@ -55,6 +55,10 @@ def test_page_renders_with_mart_tiles(warehouse: Path) -> None:
     _month, rate, csat = next(r for r in rows if fmt.month_label(r[0], short=True) == label)
     assert tiles[sla[0]] == ("n/a" if rate is None else fmt.pct(rate))
     assert tiles[f"CSAT ({label})"] == ("n/a" if csat is None else f"{float(csat):.2f} / 5")
+    cycle = dict(_sql(warehouse, "SELECT month, onboarding_days_p50 FROM marts.onboarding_monthly"))
+    (tile,) = [k for k in tiles if k.startswith("Onboarding cycle, median (")]
+    (p50,) = [v for m, v in cycle.items() if fmt.month_label(m, short=True) in tile]
+    assert tiles[tile] == ("n/a" if p50 is None else fmt.days(p50))
 
 
 def test_approval_lists_are_the_marts_rows(warehouse: Path) -> None:
