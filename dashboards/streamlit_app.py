@@ -35,6 +35,9 @@ PAGES = {
     "Customers": [
         st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
     ],
+    "Operations": [
+        st.Page("app_pages/operations.py", title="Operations", icon=":material/support_agent:"),
+    ],
     "Data": [
         st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
     ],

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import queries, queries_cash, queries_margins
+from dashboards.lib import queries, queries_cash, queries_margins, queries_ops
 from pipelines.settings import get_settings
 
 
@@ -38,7 +38,12 @@ def locate() -> Warehouse | None:
 
 
 #: Every query a page may run, by name: the shared module's and the per-page modules'.
-REGISTRY = {**queries.QUERIES, **queries_cash.QUERIES, **queries_margins.QUERIES}
+REGISTRY = {
+    **queries.QUERIES,
+    **queries_cash.QUERIES,
+    **queries_margins.QUERIES,
+    **queries_ops.QUERIES,
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
