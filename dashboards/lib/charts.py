@@ -38,6 +38,13 @@ def _money_axis(fig: go.Figure, cur: Currency, axis: str = "y", **kw: Any) -> No
     update(tickprefix=cur.prefix, tickformat="~s", **kw)
 
 
+def _money_bar(fig: go.Figure, x: Any, values: Any, name: str, color: str, cur: Currency) -> None:
+    """One bar series of amounts in the reporting currency, its hover naming the series."""
+    fig.add_bar(
+        x=x, y=floats(values), name=name, marker_color=color, hovertemplate=money_hover(cur, name)
+    )
+
+
 def floats(values: Any) -> pd.Series:
     """Decimal/None series → float/NaN series, for plotting only."""
     return pd.to_numeric(pd.Series(values).map(lambda v: None if fmt.is_missing(v) else float(v)))
@@ -230,13 +237,7 @@ def deferred_rollforward(df: pd.DataFrame, cur: Currency) -> go.Figure:
     per month."""
     x = months(df["month"])
     fig = go.Figure()
-    fig.add_bar(
-        x=x,
-        y=floats(df["billings_usd"]),
-        name="Billings",
-        marker_color=BLUE,
-        hovertemplate=money_hover(cur, "Billings"),
-    )
+    _money_bar(fig, x, df["billings_usd"], "Billings", BLUE, cur)
     fig.add_bar(
         x=x,
         y=-floats(df["recognized_usd"]),
@@ -388,20 +389,8 @@ def collections_dso(df: pd.DataFrame, cur: Currency) -> go.Figure:
     months without DSO (no billings in the 90 days) leave a gap."""
     x = months(df["month"])
     fig = go.Figure()
-    fig.add_bar(
-        x=x,
-        y=floats(df["billings_usd"]),
-        name="Billings",
-        marker_color=BLUE,
-        hovertemplate=money_hover(cur, "Billings"),
-    )
-    fig.add_bar(
-        x=x,
-        y=floats(df["collected_usd"]),
-        name="Collected",
-        marker_color=GREEN,
-        hovertemplate=money_hover(cur, "Collected"),
-    )
+    _money_bar(fig, x, df["billings_usd"], "Billings", BLUE, cur)
+    _money_bar(fig, x, df["collected_usd"], "Collected", GREEN, cur)
     fig.add_scatter(
         x=x,
         y=floats(df["dso_days"]),
