@@ -10,13 +10,14 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+import duckdb
 import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ first, not the project root
     sys.path.insert(0, str(ROOT))
 
-from dashboards.lib import ui  # noqa: E402
+from dashboards.lib import sidebar, ui  # noqa: E402
 from dashboards.lib.cache import locate  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="subops", page_icon=":material/monitoring:")
@@ -48,6 +49,10 @@ if warehouse is None:
     ui.no_warehouse_screen()
 else:
     page = st.navigation(PAGES)
+    try:
+        sidebar.render(warehouse)
+    except duckdb.Error as err:  # an unreadable file: the page itself says why
+        st.sidebar.caption(f"Filters unavailable: {type(err).__name__}")
     with st.sidebar:
         published = dt.datetime.fromtimestamp(warehouse.mtime_ns / 1e9, tz=dt.UTC)
         st.caption(

@@ -174,6 +174,34 @@ def mart_coverage(path: Path) -> pd.DataFrame:
     )
 
 
+def filter_options(path: Path) -> pd.DataFrame:
+    """The global filters' allow-lists: (kind, value) rows — `month` (kpi_monthly's months),
+    `segment`, `region` (dim_accounts) and `product_family` (dim_plans), each sorted; a kind
+    whose mart is not built has no rows."""
+    with connection(path) as con:
+        built = _built_marts(con)
+        parts = []
+        if "kpi_monthly" in built:
+            parts.append(
+                "SELECT 'month' AS kind, CAST(month AS VARCHAR) AS value "
+                f"FROM {relation('marts', 'kpi_monthly')}"
+            )
+        if "dim_accounts" in built:
+            for col in ("segment", "region"):
+                parts.append(
+                    f"SELECT DISTINCT '{col}', {col} FROM {relation('marts', 'dim_accounts')} "
+                    f"WHERE {col} IS NOT NULL"
+                )
+        if "dim_plans" in built:
+            parts.append(
+                "SELECT DISTINCT 'product_family', product_family "
+                f"FROM {relation('marts', 'dim_plans')} WHERE product_family IS NOT NULL"
+            )
+        if not parts:
+            return pd.DataFrame({"kind": [], "value": []})
+        return fetch(con, " UNION ALL ".join(parts) + " ORDER BY 1, 2")
+
+
 # --- audit ---------------------------------------------------------------------------------
 
 
@@ -626,6 +654,7 @@ QUERIES = {
     for f in (
         existing_tables,
         mart_coverage,
+        filter_options,
         build_info,
         runs_history,
         load_log,
