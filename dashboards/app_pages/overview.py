@@ -1,14 +1,17 @@
-"""Overview: the CFO's first screen — KPI tiles for the latest full month (all from
-marts.kpi_monthly), MRR trend and bridge."""
+"""Overview: the CFO's first screen — KPI tiles for the period's last month with deltas vs the
+comparison month (all from marts.kpi_monthly), MRR trend and bridge over the period."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal, NamedTuple
 
+import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, fmt, labels, ui
+from dashboards.lib import charts, fmt, labels, sidebar, ui
 from dashboards.lib.cache import Warehouse, query
+from dashboards.lib.filters import Filters
 from dashboards.lib.fmt import Currency
 
 
@@ -17,7 +20,7 @@ class Tile(NamedTuple):
 
     label: str
     column: str
-    kind: Literal["money", "signed_money", "pct", "days"]
+    kind: Literal["money", "signed_money", "pct", "days", "count"]
     help: str
     inverse: bool = False  # a rise is bad news (churn)
 
@@ -28,10 +31,13 @@ class Tile(NamedTuple):
             return text, fmt.delta_money(value, prior, cur)
         if self.kind == "pct":
             return fmt.pct(value), fmt.delta_pp(value, prior)
+        if self.kind == "count":
+            delta = None if fmt.is_missing(prior) else f"{int(value) - int(prior):+,}"
+            return f"{int(value):,}", delta
         return fmt.days(value), fmt.delta_days(value, prior)
 
 
-#: The twelve tiles in display order (three rows of four).
+#: The sixteen tiles in display order (four rows of four).
 TILES: tuple[Tile, ...] = (
     Tile(
         "MRR",
@@ -89,33 +95,40 @@ TILES: tuple[Tile, ...] = (
         "money",
         "Closed-won opportunity amounts with close date in the month (R10).",
     ),
+    Tile(
+        "Billing leakage",
+        "billing_leakage_usd",
+        "money",
+        "Contracted amounts billed short — expected − issued where positive, for billing "
+        "periods starting in the month (R9); the Cash page lists the exceptions behind it.",
+        inverse=True,
+    ),
+    Tile("Collected", "collected_usd", "money", "Succeeded payments in the month (R8)."),
+    Tile(
+        "Failed payment rate",
+        "failed_payment_rate",
+        "pct",
+        "Failed ÷ all payment attempts in the month (R8); n/a without attempts.",
+        inverse=True,
+    ),
+    Tile(
+        "Active accounts",
+        "active_accounts",
+        "count",
+        "Accounts with MRR on the month's last day (R6).",
+    ),
 )
 
 
-def render(wh: Warehouse) -> None:
-    st.title("Executive overview")
-    run = ui.build_caption(wh)
-    cur = ui.currency(wh)
-
-    if not ui.has(wh, "kpi_monthly"):
-        ui.not_built("kpi_monthly", "Executive KPIs")
-        return
-    kpis = query(wh, "kpis_by_month", ui.as_of_month(run))
-    if kpis.empty:
-        st.info("kpi_monthly has no rows yet in this build.")
-        return
-    month = fmt.latest_full_month(list(kpis["month"]), ui.as_of(run))
-    if month is None:
-        st.info("No full month has closed yet in this build; the tiles appear after month end.")
-        return
-    row, prev = ui.row_for(kpis, month), ui.prior_row(kpis, month)
+def _tiles(kpis: pd.DataFrame, month: dt.date, f: Filters, cur: Currency) -> None:
+    """The tiles of `month` with deltas vs the comparison month and sparklines over the period."""
+    row, base = ui.row_for(kpis, month), ui.row_for(kpis, f.compare_to(month))
     assert row is not None  # month comes from kpis
-    history = kpis[kpis["month"].map(fmt.as_date) <= month].tail(12)
-
-    st.subheader(f"{fmt.month_label(month)} at a glance")
+    history = kpis[kpis["month"].map(fmt.as_date).between(f.start or month, month)]
+    versus = f"vs {fmt.month_label(f.compare_to(month), short=True)} ({f.comparison_label})"
     slots = [slot for _ in range(len(TILES) // 4) for slot in st.columns(4)]
     for slot, t in zip(slots, TILES, strict=True):
-        value, delta = t.show(row[t.column], None if prev is None else prev[t.column], cur)
+        value, delta = t.show(row[t.column], None if base is None else base[t.column], cur)
         with slot:
             ui.tile(
                 t.label,
@@ -124,6 +137,7 @@ def render(wh: Warehouse) -> None:
                 inverse=t.inverse,
                 help=t.help,
                 spark=history[t.column],
+                delta_description=versus,
             )
     complete = row.get("cogs_is_complete")
     if not fmt.is_missing(complete) and not bool(complete):
@@ -131,15 +145,44 @@ def render(wh: Warehouse) -> None:
             "Gross margin is provisional: some vendors have not billed "
             f"{fmt.month_label(month)} yet (they bill in arrears), so its COGS will still grow."
         )
-    if fmt.as_date(kpis["month"].iloc[-1]) > month:
+
+
+def render(wh: Warehouse) -> None:
+    st.title("Executive overview")
+    run = ui.build_caption(wh)
+    cur = ui.currency(wh)
+    f = sidebar.current()
+
+    if not ui.has(wh, "kpi_monthly"):
+        ui.not_built("kpi_monthly", "Executive KPIs")
+        return
+    kpis = query(wh, "kpis_by_month", ui.as_of_month(run))
+    if kpis.empty:
+        st.info("kpi_monthly has no rows yet in this build.")
+        return
+    latest = fmt.latest_full_month(list(kpis["month"]), ui.as_of(run))
+    if latest is None:
+        st.info("No full month has closed yet in this build; the tiles appear after month end.")
+        return
+    month = f.end if f.end is not None and ui.row_for(kpis, f.end) is not None else latest
+
+    st.subheader(f"{fmt.month_label(month)} at a glance")
+    if f.dimensions:
+        st.caption(
+            f"Company-wide figures: `kpi_monthly` has no breakdown, so the {_names(f)} filter "
+            "applies on the Revenue, Margins, Cash, Customers and Operations pages, not here."
+        )
+    _tiles(kpis, month, f, cur)
+    if fmt.as_date(kpis["month"].iloc[-1]) > latest and month == latest:
         st.caption(
             f"{fmt.month_label(kpis['month'].iloc[-1])} is still open (recognized to date) and "
             "is left out of the tiles; the charts show it."
         )
-
+    start = f.start or fmt.as_date(kpis["month"].iloc[0])
+    shown = kpis[kpis["month"].map(fmt.as_date) >= start]
     left, right = st.columns(2, gap="medium")
     with left:
-        st.plotly_chart(charts.mrr_trend(kpis, cur, highlight=month), width="stretch")
+        st.plotly_chart(charts.mrr_trend(shown, cur, highlight=month), width="stretch")
     with right:
         if not ui.has(wh, "mrr_bridge_monthly"):
             ui.not_built("mrr_bridge_monthly", "MRR bridge")
@@ -156,7 +199,14 @@ def render(wh: Warehouse) -> None:
         bridge_row = ui.row_for(bridge, chosen)
         if bridge_row is not None:
             st.plotly_chart(charts.mrr_waterfall(bridge_row, cur), width="stretch")
-    st.plotly_chart(charts.mrr_movements(bridge, cur), width="stretch")
+    moves = bridge[bridge["month"].map(fmt.as_date).between(start, month)]
+    st.plotly_chart(charts.mrr_movements(moves, cur), width="stretch")
+    st.caption(f"Period: {f.describe() if f.start else 'all months'}.")
+
+
+def _names(f: Filters) -> str:
+    """ "segment and region" for the set dimension filters."""
+    return " and ".join(k.replace("_", " ") for k in f.dimensions)
 
 
 ui.guarded(render)

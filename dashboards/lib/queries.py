@@ -368,6 +368,9 @@ KPI_COLUMNS: tuple[str, ...] = (
     "dso_days",
     "bookings_usd",
     "billing_leakage_usd",
+    "collected_usd",
+    "active_accounts",
+    "failed_payment_rate",
 )
 
 

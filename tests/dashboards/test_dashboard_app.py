@@ -40,9 +40,13 @@ TILES = {
     "Accounts receivable",
     "DSO",
     "Bookings",
+    "Billing leakage",
+    "Collected",
+    "Failed payment rate",
+    "Active accounts",
 }
 MONEY_TILES = {"MRR", "ARR", "Net new MRR", labels.REVENUE, "Deferred revenue"}
-MONEY_TILES |= {"Accounts receivable", "Bookings"}
+MONEY_TILES |= {"Accounts receivable", "Bookings", "Billing leakage", "Collected"}
 #: Marts of later issues (and data quality): a warehouse published before them must still render.
 LATER = (*queries.OPS_MARTS, *queries.QUALITY_MARTS)
 

@@ -109,3 +109,18 @@ def test_a_malicious_link_shows_a_note_and_the_defaults(warehouse: Path, bad: st
     assert "segment" not in at.query_params
     kpi = queries.read(warehouse, "SELECT count(*) AS n FROM marts.kpi_monthly")
     assert int(kpi["n"].iloc[0]) > 0  # nothing was executed from the link
+
+
+def test_overview_compares_with_the_chosen_period(warehouse: Path) -> None:
+    """Year over year: the tiles of the period's last month carry deltas against the same month
+    a year earlier, both read from kpi_monthly."""
+    at = _app(period="custom", **{"from": "2025-01", "to": "2026-06"}, cmp="yoy").run()
+    _ok(at)
+    kpi = queries.kpis_by_month(warehouse).set_index("month")
+    now, then = kpi.loc[dt.date(2026, 6, 1)], kpi.loc[dt.date(2025, 6, 1)]
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["Active accounts"].value == f"{int(now['active_accounts']):,}"
+    delta = int(now["active_accounts"]) - int(then["active_accounts"])
+    assert tiles["Active accounts"].proto.delta == f"{delta:+,}"
+    assert "vs Jun 2025 (YoY)" in tiles["MRR"].proto.delta_description
+    assert "June 2026 at a glance" in " ".join(s.value for s in at.subheader)
