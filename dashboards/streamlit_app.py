@@ -17,38 +17,74 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ first, not the project root
     sys.path.insert(0, str(ROOT))
 
-from dashboards.lib import sidebar, ui  # noqa: E402
+from dashboards.lib import access, sidebar, ui  # noqa: E402
 from dashboards.lib.cache import locate  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="subops", page_icon=":material/monitoring:")
 ui.style()
 
-#: Pages by section (st.navigation shows the sections in the sidebar).
-PAGES = {
-    "Finance": [
-        st.Page(
-            "app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
-        ),
-        st.Page("app_pages/revenue.py", title="Revenue", icon=":material/payments:"),
-        st.Page("app_pages/margins.py", title="Margins", icon=":material/percent:"),
-        st.Page("app_pages/cash.py", title="Cash", icon=":material/account_balance:"),
-    ],
-    "Customers": [
-        st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
-    ],
-    "Operations": [
-        st.Page("app_pages/operations.py", title="Operations", icon=":material/support_agent:"),
-    ],
-    "Data": [
-        st.Page("app_pages/data_quality.py", title="Data quality", icon=":material/fact_check:"),
-    ],
+#: Every page: id (its URL path, the roles file's name for it) → (section, st.Page arguments).
+PAGE_SPECS: dict[str, tuple[str, dict]] = {
+    "overview": (
+        "Finance",
+        {"page": "app_pages/overview.py", "title": "Overview", "icon": ":material/dashboard:"},
+    ),
+    "revenue": (
+        "Finance",
+        {"page": "app_pages/revenue.py", "title": "Revenue", "icon": ":material/payments:"},
+    ),
+    "margins": (
+        "Finance",
+        {"page": "app_pages/margins.py", "title": "Margins", "icon": ":material/percent:"},
+    ),
+    "cash": (
+        "Finance",
+        {"page": "app_pages/cash.py", "title": "Cash", "icon": ":material/account_balance:"},
+    ),
+    "customers": (
+        "Customers",
+        {
+            "page": "app_pages/customers.py",
+            "title": "Customers & retention",
+            "icon": ":material/groups:",
+        },
+    ),
+    "operations": (
+        "Operations",
+        {
+            "page": "app_pages/operations.py",
+            "title": "Operations",
+            "icon": ":material/support_agent:",
+        },
+    ),
+    "data_quality": (
+        "Data",
+        {
+            "page": "app_pages/data_quality.py",
+            "title": "Data quality",
+            "icon": ":material/fact_check:",
+        },
+    ),
 }
 
+
+def pages(allowed: frozenset[str] | None) -> dict[str, list[st.Page]]:
+    """The navigation by section, limited to `allowed` page ids (None: every page); the first
+    page shown is the default."""
+    out: dict[str, list[st.Page]] = {}
+    ids = [i for i in PAGE_SPECS if allowed is None or i in allowed]
+    for pid in ids:
+        section, spec = PAGE_SPECS[pid]
+        out.setdefault(section, []).append(st.Page(**spec, url_path=pid, default=pid == ids[0]))
+    return out
+
+
 warehouse = locate()
+allowed = access.allowed_pages()
 if warehouse is None:
     ui.no_warehouse_screen()
 else:
-    page = st.navigation(PAGES)
+    page = st.navigation(pages(allowed))
     try:
         sidebar.render(warehouse)
     except duckdb.Error as err:  # an unreadable file: the page itself says why

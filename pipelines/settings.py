@@ -64,6 +64,16 @@ class Settings(BaseSettings):
         120, gt=0, description="a read-only query running longer than this is interrupted"
     )
     dashboard_port: int = Field(8501)
+    dashboard_roles_file: Path | None = Field(
+        None,
+        description="TOML file mapping dashboard users to roles (executive, finance, "
+        "operations, analyst); unset: every page for everyone",
+    )
+    dashboard_user_header: str | None = Field(
+        None,
+        description="HTTP header holding the signed-in user's e-mail, set by an authenticating "
+        "proxy in front of the dashboard (used when st.login/OIDC is not configured)",
+    )
 
     @classmethod
     def settings_customise_sources(
