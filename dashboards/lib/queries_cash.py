@@ -1,6 +1,6 @@
 """The Cash page's SQL (R8 receivables and collections, R9 billing leakage), no Streamlit.
 
-Same rules as `queries`: read-only short-lived connections, allow-listed relations, user values
+Same rules as `queries`: pooled read-only connections, allow-listed relations, user values
 (the aging bucket, a month, an exception type) only as bound parameters and only from their
 allow-lists; every figure is a mart column (sums of additive `_usd` columns per bucket are the
 one exception), ratios such as DSO and the failed payment rate come from the marts, NULL where

@@ -1,5 +1,5 @@
 """The Margins page's SQL (R7): cohort margin, gross margin by segment, cost to serve, vendor
-spend. Same rules as `queries`: read-only short-lived connections, allow-listed relations, bound
+spend. Same rules as `queries`: pooled read-only connections, allow-listed relations, bound
 parameters, no Streamlit. Every amount is a mart column or a sum of one over the mart's rows;
 the only ratio computed here (margin of a segment) is NULL when its revenue is 0.
 

@@ -1,7 +1,7 @@
 """The Operations page's SQL (R10 onboarding, support, support-to-renewal, approvals), no
 Streamlit.
 
-Same rules as `queries`: read-only short-lived connections, allow-listed relations, user values
+Same rules as `queries`: pooled read-only connections, allow-listed relations, user values
 (an approval kind, which approvals to list) only as bound parameters and only from their
 allow-lists; every figure is a mart column. The one sum is `approvals_monthly` over its two kinds
 (counts, additive); medians are never summed, they are shown per kind.

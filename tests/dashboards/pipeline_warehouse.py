@@ -111,6 +111,18 @@ def copy_warehouse(source_dir: Path, target_dir: Path) -> Path:
 
 def execute(path: Path, *statements: str) -> None:
     """Run statements on a warehouse copy (tests' own edits; never on the shared build)."""
+    from dashboards.lib import queries
+
+    queries.release()  # DuckDB refuses a writer beside this process's pooled readers
     with contextlib.closing(duckdb.connect(str(path))) as con:
         for sql in statements:
             con.execute(sql)
+
+
+def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """A test's own read of the marts, on the dashboards' pooled read-only connection (DuckDB
+    refuses a second connection to a file with other settings in one process)."""
+    from dashboards.lib import queries
+
+    with queries.connection(path) as con:
+        return con.execute(sql, params or []).fetchall()

@@ -96,7 +96,7 @@ def test_overview_renders_in_chromium(streamlit_server: str, tmp_path: Path) -> 
             assert {"MRR", "ARR", "NRR (trailing 12 m)", "Deferred revenue"} <= {
                 label.strip() for label in labels
             }
-            assert tiles.count() == 12
+            assert tiles.count() == 16
             values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
             assert all(v.strip() and v.strip() != "—" for v in values), values
             assert values[0].strip().startswith("$")  # MRR, in the build's reporting currency

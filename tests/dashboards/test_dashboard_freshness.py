@@ -4,10 +4,9 @@ latest extract is older than the limit is flagged, and the page shows both."""
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-import duckdb
+import pipeline_warehouse
 from pipeline_warehouse import copy_warehouse, execute
 from streamlit.testing.v1 import AppTest
 
@@ -17,8 +16,7 @@ ENTRY = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 
 
 def _sql(path: Path, sql: str) -> list[tuple]:
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
-        return con.sql(sql).fetchall()
+    return pipeline_warehouse.rows(path, sql)
 
 
 def test_freshness_is_the_latest_live_extract_of_each_table(warehouse: Path) -> None:

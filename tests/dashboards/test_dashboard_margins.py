@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
+import pipeline_warehouse
 import pytest
 from pipeline_warehouse import AS_OF, copy_warehouse, execute
 from streamlit.testing.v1 import AppTest
@@ -33,8 +33,7 @@ def _margins(at: AppTest | None = None) -> AppTest:
 
 
 def _one(path: Path, sql: str, params: list | None = None) -> tuple:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).fetchone()
+    return pipeline_warehouse.rows(path, sql, params)[0]
 
 
 def _month() -> dt.date:

@@ -4,10 +4,9 @@ their allow-lists never reach SQL, and every query of `queries_ops` runs on the 
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-import duckdb
+import pipeline_warehouse
 import pytest
 from pipeline_warehouse import copy_warehouse, execute
 from streamlit.testing.v1 import AppTest
@@ -20,8 +19,7 @@ PAGE = "app_pages/operations.py"
 
 
 def _sql(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
-        return con.execute(sql, params or []).fetchall()
+    return pipeline_warehouse.rows(path, sql, params)
 
 
 def _page() -> AppTest:

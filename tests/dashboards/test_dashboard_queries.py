@@ -256,16 +256,19 @@ def test_cohort_metric_allow_list(warehouse: Path) -> None:
         queries.cohort_retention(warehouse, "logo_retention; DROP TABLE marts.dim_accounts")
 
 
-def test_connections_are_read_only_and_closed(warehouse: Path, tmp_path: Path) -> None:
+def test_connections_are_pooled_read_only_and_released(warehouse: Path, tmp_path: Path) -> None:
     warehouse = Path(shutil.copy(warehouse, tmp_path / "copy.duckdb"))  # the writer gets a copy
     queries.kpis_by_month(warehouse)
-    # no reader left open: a writer can take the file right away
+    queries.mrr_bridge(warehouse)
+    assert len([k for k in queries._POOL if k[0] == str(warehouse)]) == 1  # one per build file
+    queries.release()  # nothing left open: a writer can take the file right away
     with duckdb.connect(str(warehouse)) as con:
         con.execute("SELECT 1").fetchall()
     with queries.connection(warehouse) as con, pytest.raises(duckdb.Error):
         con.execute("CREATE TABLE marts.x (a INT)")
     with queries.connection(warehouse) as con, pytest.raises(duckdb.Error):
         con.sql("SELECT * FROM read_csv('/etc/passwd')").fetchall()
+    queries.release()
 
 
 def test_missing_warehouse_raises_clearly(tmp_path: Path) -> None:
