@@ -1,9 +1,8 @@
 -- rule: R7 gross margin by family (R7 decision 14). The all/all/all row of every month is the
 -- company's month: revenue, COGS (the unallocated vendor pools included) and gross margin equal
 -- kpi_monthly's to the cent; every row adds up (cogs = vendor + support + implementation, gross margin
--- = revenue − cogs). A month with cost but no revenue and no kpi_monthly row (vendor bills before the
--- first customer) is not compared: kpi_monthly's months are those of its revenue, MRR, billing and
--- bookings marts.
+-- = revenue − cogs). Every month up to the as-of month is in both, a month with cost but no revenue
+-- yet (vendor bills before the first customer) included.
 with company as (
     select
         month,
@@ -27,9 +26,9 @@ where k.revenue_usd <> coalesce(c.revenue_usd, 0)
 union all
 select
     c.month,
-    'revenue month missing from kpi_monthly' as failure
+    'month missing from kpi_monthly' as failure
 from company as c
-where c.revenue_usd <> 0
+where c.month <= {{ month_start(as_of_date()) }}
     and not exists (
         select 1
         from {{ ref('kpi_monthly') }} as k

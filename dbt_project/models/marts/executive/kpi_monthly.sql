@@ -5,7 +5,8 @@
 -- month's rate; deferred_revenue_monthly carries the same revenue_usd, reached from its historical-rate
 -- recognized_usd by its fx_translation_usd line). Churn and reactivation are also shown by cause.
 -- Company gross margin counts every COGS dollar, the unallocated pools too (a cost with no revenue
--- to carry it is still a cost of the month). Months: the first month any mart has up to the as-of month.
+-- to carry it is still a cost of the month). Months: every month any of these marts has, up to the as-of
+-- month; a month with costs but no revenue yet (a vendor billed before the first customer) is a row.
 with bridge as (
     select
         month,
@@ -120,6 +121,8 @@ months as (
     select month from collections
     union
     select month from bookings
+    union
+    select month from costs
 ),
 
 joined as (
