@@ -10,11 +10,26 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
+#: Screenshots are kept as test artifacts here (CI uploads or inspects the folder).
+SHOTS = Path(os.environ.get("SUBOPS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
+#: Every page by URL path (the navigation's url_path; "" is the default page) and its title.
+PAGES = {
+    "": "Executive overview",
+    "revenue": "Revenue",
+    "margins": "Margins",
+    "cash": "Cash",
+    "customers": "Customers & retention",
+    "operations": "Operations",
+    "data_quality": "Data quality",
+}
+#: Text that only an error shows.
+ERROR_TEXT = ("A query on this warehouse failed", "Traceback", "StreamlitAPIException")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,9 +54,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def streamlit_server(warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def streamlit_server(
+    warehouse_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`streamlit run dashboards/streamlit_app.py` against the test build; yields its URL."""
+    tmp_path = tmp_path_factory.mktemp("streamlit")
     port = _free_port()
     env = {**os.environ, "SUBOPS_WAREHOUSE_DIR": str(warehouse_dir)}
     log = (tmp_path / "streamlit.log").open("w")
@@ -80,30 +98,60 @@ def streamlit_server(warehouse_dir: Path, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_overview_renders_in_chromium(streamlit_server: str, tmp_path: Path) -> None:
+def _settle(page: Any) -> None:
+    """Wait until the app has finished its run (no running indicator) and charts painted."""
+    page.wait_for_selector("h1", timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(600)
+
+
+def _no_error(page: Any, where: str) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, where
+    body = page.inner_text("body")
+    assert not [t for t in ERROR_TEXT if t in body], (where, body[:2000])
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    shot = tmp_path / "overview.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1500})
-            page.goto(streamlit_server)
-            page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=30_000)
-            tiles = page.locator('[data-testid="stMetric"]')
-            tiles.first.wait_for(timeout=10_000)
-            labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
-            assert {"MRR", "ARR", "NRR (trailing 12 m)", "Deferred revenue"} <= {
-                label.strip() for label in labels
-            }
-            assert tiles.count() == 16
-            values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
-            assert all(v.strip() and v.strip() != "—" for v in values), values
-            assert values[0].strip().startswith("$")  # MRR, in the build's reporting currency
-            assert page.locator('[data-testid="stException"]').count() == 0
-            page.wait_for_timeout(800)  # let plotly finish its first paint
-            page.screenshot(path=str(shot), full_page=True)
+            yield b
         finally:
-            browser.close()
-    assert shot.stat().st_size > 20_000
-    print(f"screenshot: {shot}")
+            b.close()
+
+
+def test_every_page_opens_without_an_error(streamlit_server: str, browser: Any) -> None:
+    """Each page by its URL: its title, no exception or error element; a full-page screenshot
+    per page is kept in test-artifacts/screenshots/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1200})
+    for path, title in PAGES.items():
+        page.goto(f"{streamlit_server}/{path}")
+        _settle(page)
+        assert page.locator("h1").first.inner_text().strip() == title, path
+        _no_error(page, path or "overview")
+        page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+    page.close()
+
+
+def test_overview_tiles_in_chromium(streamlit_server: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1440, "height": 1500})
+    page.goto(streamlit_server)
+    _settle(page)
+    tiles = page.locator('[data-testid="stMetric"]')
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert {"MRR", "ARR", "NRR (trailing 12 m)", "Deferred revenue"} <= {
+        label.strip() for label in labels
+    }
+    assert tiles.count() == 16
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert all(v.strip() and v.strip() != "—" for v in values), values
+    assert values[0].strip().startswith("$")  # MRR, in the build's reporting currency
+    _no_error(page, "overview")
+    page.close()
