@@ -496,3 +496,89 @@ def vendor_spend_months(df: pd.DataFrame, cur: Currency) -> go.Figure:
     _money_axis(fig, cur)
     _month_axis(fig)
     return _style(fig, f"Vendor spend by month {cur.label}")
+
+
+# --- revenue and customers: selectable charts (drill-down) --------------------------------------
+
+
+def arr_breakdown(df: pd.DataFrame, label: str, cur: Currency) -> go.Figure:
+    """ARR per month stacked by a breakdown's values (segment, region or product family); each
+    bar carries [month, value] as customdata so a click names the accounts behind it."""
+    data = df.assign(arr=floats(df["arr_usd"]).values, x=months(df["month"]).values)
+    order = data.groupby("breakdown")["arr"].sum().sort_values(ascending=False).index
+    fig = go.Figure()
+    for i, value in enumerate(order):
+        part = data[data["breakdown"] == value]
+        name = str(value)
+        fig.add_bar(
+            x=part["x"],
+            y=part["arr"],
+            name=name,
+            marker_color=FAMILY_COLORS[i % len(FAMILY_COLORS)],
+            customdata=[[f"{fmt.as_date(m):%Y-%m-%d}", value] for m in part["month"]],
+            hovertemplate=f"{name} %{{x|%b %Y}}: {cur.prefix}%{{y:,.0f}}<extra></extra>",
+        )
+    fig.update_layout(barmode="relative", bargap=0.25)
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    _style(fig, f"ARR by {label} {cur.label}", height=380)
+    fig.update_layout(hovermode="closest", clickmode="event+select")
+    return fig
+
+
+def revenue_billings(df: pd.DataFrame, billings: str, cur: Currency) -> go.Figure:
+    """Recognized revenue and billings (named `billings`) per month as bars, with the closing
+    deferred revenue as a line, all from kpi_monthly."""
+    x = months(df["month"])
+    fig = go.Figure()
+    _money_bar(fig, x, df["revenue_usd"], labels.REVENUE, NAVY, cur)
+    _money_bar(fig, x, df["billings_usd"], billings, BLUE, cur)
+    fig.add_scatter(
+        x=x,
+        y=floats(df["deferred_revenue_usd"]),
+        name="Deferred revenue (closing)",
+        mode="lines+markers",
+        line={"color": ORANGE, "width": 2.2},
+        hovertemplate=money_hover(cur, "Deferred revenue"),
+    )
+    fig.update_layout(barmode="group", bargap=0.25)
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    return _style(fig, f"{labels.REVENUE} vs billings {cur.label}", height=380)
+
+
+def cohort_cells(df: pd.DataFrame, label: str, diverging: bool = False) -> go.Figure:
+    """`cohort_heatmap` with a clickable cell layer: Plotly heatmaps report no selection, so an
+    invisible marker sits on every cell, carrying [cohort_month, month] as customdata. With
+    `diverging` (gross margin %, which may be far below 0) the colours run red → white → navy
+    over −100 %…100 % (hover and cell text show the true value)."""
+    fig = cohort_heatmap(df, label)
+    if diverging:
+        fig.update_traces(
+            zmin=-1,
+            zmax=1,
+            zmid=0,
+            colorscale=[[0, RED], [0.5, "#F4F4F4"], [1, NAVY]],
+            selector={"type": "heatmap"},
+        )
+    cells = df.dropna(subset=["value"])
+    fig.add_scatter(
+        x=[str(c) for c in cells["months_since_start"]],
+        y=[fmt.month_label(m, short=True) for m in cells["cohort_month"]],
+        mode="markers",
+        marker={"size": 22, "symbol": "square", "opacity": 0, "color": NAVY},
+        selected={"marker": {"opacity": 0.35}},
+        unselected={"marker": {"opacity": 0}},
+        customdata=[
+            [f"{fmt.as_date(c):%Y-%m-%d}", f"{fmt.as_date(m):%Y-%m-%d}"]
+            for c, m in zip(cells["cohort_month"], cells["month"], strict=True)
+        ],
+        text=[fmt.pct(v, 1) for v in cells["value"]],
+        hovertemplate="Cohort %{y}, month %{x}: %{text}<br>click for its accounts<extra></extra>",
+        showlegend=False,
+    )
+    fig.update_traces(hoverinfo="skip", hovertemplate=None, selector={"type": "heatmap"})
+    fig.update_xaxes(showspikes=False)
+    fig.update_yaxes(showspikes=False)
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return fig
