@@ -81,11 +81,13 @@ def _tiles(wh: Warehouse, run: dict, cur: Currency, f: Filters) -> None:
     row = None if month is None else ui.row_for(df, month)
     if month is None or row is None:
         return
-    prev = ui.prior_row(df, month)
+    base = f.compare_to(month)
+    prev = ui.row_for(df, base)
+    versus = f"vs {fmt.month_label(base, short=True)} ({f.comparison_label})"
     kpi = kpi_prev = None
     if ui.has(wh, "kpi_monthly"):
         kpis = query(wh, "kpis_by_month", ui.as_of_month(run))
-        kpi, kpi_prev = ui.row_for(kpis, month), ui.prior_row(kpis, month)
+        kpi, kpi_prev = ui.row_for(kpis, month), ui.row_for(kpis, base)
 
     st.subheader(f"{fmt.month_label(month)}: revenue, billings and deferred revenue")
     boxes = st.columns(4)
@@ -98,6 +100,7 @@ def _tiles(wh: Warehouse, run: dict, cur: Currency, f: Filters) -> None:
                 fmt.money_short(kpi["revenue_usd"], cur),
                 fmt.delta_money(kpi["revenue_usd"], _get(kpi_prev, "revenue_usd"), cur),
                 help=labels.REVENUE_HELP,
+                delta_description=versus,
             )
     for box, (col, label) in zip(
         boxes[1:],
@@ -113,6 +116,7 @@ def _tiles(wh: Warehouse, run: dict, cur: Currency, f: Filters) -> None:
                 label,
                 fmt.money_short(row[col], cur),
                 fmt.delta_money(row[col], _get(prev, col), cur),
+                delta_description=versus,
             )
     _fx_note(row, kpi, cur)
     st.caption(

@@ -8,14 +8,13 @@ reads a chart's or table's selection from its key)."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
+import pipeline_warehouse
 import pytest
 from pipeline_warehouse import LATEST_FULL_MONTH
 from streamlit.testing.v1 import AppTest
@@ -30,8 +29,7 @@ START, END = filters.add_months(LATEST_FULL_MONTH, -11), LATEST_FULL_MONTH
 
 
 def _sql(path: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with contextlib.closing(duckdb.connect(str(path), read_only=True)) as con:
-        return con.execute(sql, params or []).fetchall()
+    return pipeline_warehouse.rows(path, sql, params)
 
 
 def _open(page: str, **params: str) -> AppTest:
