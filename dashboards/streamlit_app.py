@@ -35,6 +35,12 @@ PAGES = {
     ],
     "Customers": [
         st.Page("app_pages/customers.py", title="Customers & retention", icon=":material/groups:"),
+        st.Page(
+            "app_pages/account_360.py",
+            title="Account 360",
+            icon=":material/person_search:",
+            url_path="account",
+        ),
     ],
     "Operations": [
         st.Page("app_pages/operations.py", title="Operations", icon=":material/support_agent:"),

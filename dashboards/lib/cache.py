@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import queries, queries_cash, queries_margins, queries_ops
+from dashboards.lib import queries, queries_account, queries_cash, queries_margins, queries_ops
 from pipelines.settings import get_settings
 
 
@@ -43,6 +43,7 @@ REGISTRY = {
     **queries_cash.QUERIES,
     **queries_margins.QUERIES,
     **queries_ops.QUERIES,
+    **queries_account.QUERIES,
 }
 
 

@@ -61,6 +61,8 @@ OPS_MARTS: tuple[str, ...] = (
     "bookings_monthly",
     "quote_to_cash",
     "kpi_monthly",
+    "fct_payments",
+    "fct_tickets",
 )
 #: Data-quality marts: what the totals leave out and why.
 QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)
