@@ -49,6 +49,14 @@ PAGE_SPECS: dict[str, tuple[str, dict]] = {
             "icon": ":material/groups:",
         },
     ),
+    "account": (
+        "Customers",
+        {
+            "page": "app_pages/account_360.py",
+            "title": "Account 360",
+            "icon": ":material/person_search:",
+        },
+    ),
     "operations": (
         "Operations",
         {

@@ -14,7 +14,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import queries, queries_cash, queries_margins, queries_ops, queries_revenue
+from dashboards.lib import (
+    queries,
+    queries_account,
+    queries_cash,
+    queries_margins,
+    queries_ops,
+    queries_revenue,
+)
 from pipelines.settings import get_settings
 
 
@@ -44,6 +51,7 @@ REGISTRY = {
     **queries_margins.QUERIES,
     **queries_ops.QUERIES,
     **queries_revenue.QUERIES,
+    **queries_account.QUERIES,
 }
 
 

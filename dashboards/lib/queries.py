@@ -64,6 +64,8 @@ OPS_MARTS: tuple[str, ...] = (
     "quote_to_cash",
     "kpi_monthly",
     "gross_margin_monthly",
+    "fct_payments",
+    "fct_tickets",
 )
 #: Data-quality marts: what the totals leave out and why.
 QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)

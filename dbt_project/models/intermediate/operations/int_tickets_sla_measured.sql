@@ -1,4 +1,4 @@
--- rule: R10 support. One row per ticket created on or before the as-of date (UTC), measured at the
+-- rule: R10 support. One row per ticket created on or before the as-of date (UTC), not deleted, measured at the
 -- as-of time (the end of the as-of date): first_response_hours = created → first_response_at,
 -- resolution_hours = created → solved_at (seconds / 3600, decimal(18,2)); a response or solve stamped
 -- after the as-of time is not known yet (NULL). SLA target by priority: urgent 1 h, high 4 h,
@@ -24,7 +24,7 @@ with tickets as (
             when 'low' then 72
         end as sla_target_hours
     from {{ ref('int_tickets_screened') }}
-    where created_at < {{ as_of_end_ts() }}
+    where created_at < {{ as_of_end_ts() }} and is_deleted is not true
 ),
 
 measured as (
