@@ -61,6 +61,7 @@ OPS_MARTS: tuple[str, ...] = (
     "bookings_monthly",
     "quote_to_cash",
     "kpi_monthly",
+    "gross_margin_monthly",
 )
 #: Data-quality marts: what the totals leave out and why.
 QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)
