@@ -157,8 +157,9 @@ def _aging(wh: Warehouse, run: dict, f: Filters, cur: Currency) -> None:
         st.info(f"No open invoices are {BUCKET_LABELS[bucket].lower()} past due.")
         return
     st.caption(
-        f"{len(work):,} open invoice{'' if len(work) == 1 else 's'}, most overdue first. Open amounts in the invoice currency "
-        f"and in {cur.code or 'the reporting currency'} at the as-of date's rate."
+        f"{len(work):,} open invoice{'' if len(work) == 1 else 's'}, most overdue first. Open "
+        f"amounts in the invoice currency and in {cur.code or 'the reporting currency'} at the "
+        "as-of date's rate."
     )
     links.account_table(
         work, cur, key="worklist", money=["open_amount"], labels=WORKLIST_LABELS, height=360
