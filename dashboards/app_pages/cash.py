@@ -210,10 +210,13 @@ def _failed(wh: Warehouse, rows: pd.DataFrame | None, f: Filters, cur: Currency)
     start, end = (f.start, f.end) if month == ALL else (month, month)
     df = query(wh, "failed_payment_invoices", start, end, f.segment, f.region)
     if df.empty:
-        st.info("No invoice of these accounts had a failed payment attempt in these months.")
+        whose = " of these accounts" if f.segment or f.region else ""
+        when = "in these months" if month == ALL else f"in {fmt.month_label(month)}"
+        st.info(f"No invoice{whose} with a failed payment attempt had its latest attempt {when}.")
         return
     st.caption(
-        f"{len(df):,} invoices (open amount 0 once paid), latest attempt first; an invoice "
+        f"{len(df):,} invoice{'' if len(df) == 1 else 's'} (open amount 0 once paid), latest "
+        "attempt first; an invoice "
         "counts in the month of its latest attempt (no mart holds single attempts), so this "
         "list need not match the chart's count of failed attempts. Click a month on the chart "
         "to list its invoices."
@@ -279,7 +282,10 @@ def _leakage(wh: Warehouse, f: Filters, cur: Currency) -> None:
         f.region,
     )
     if df.empty:
-        st.info("No billing exceptions match these filters.")
+        whose = " of these accounts" if f.segment or f.region else ""
+        when = "in these months" if month == ALL else f"in {fmt.month_label(month)}"
+        what = "" if kind == ALL else f" of type {str(kind).replace('_', ' ')}"
+        st.info(f"No billing exceptions{whose}{what} {when}.")
         return
     st.caption(
         f"{len(df):,} exceptions, largest leakage first; expected, issued, difference and leakage "

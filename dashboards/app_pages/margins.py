@@ -49,7 +49,7 @@ def _tiles(wh: Warehouse, f: Filters, month: dt.date, cube: pd.DataFrame, cur: C
     prev = ui.row_for(cube, f.compare_to(month))
     vs = links.compared_with(f)
     st.caption(f"gross_margin_monthly for {f.describe()}")
-    boxes = st.columns(6)
+    boxes = [*st.columns(3), *st.columns(3)]  # two rows: room for "vs Sep 2026 (MoM)"
     with boxes[0]:
         ui.tile(
             "Gross margin",

@@ -374,7 +374,7 @@ def _approvals(wh: Warehouse, f: Filters, month: dt.date | None, cur: Currency) 
         f"{len(df):,} requests at the as-of date (all history); amounts in each request's own "
         "currency."
     )
-    ui.table(df, cur, money=["amount"], height=320, key="approvals")
+    links.account_table(df, cur, key="approvals", money=["amount"], height=320)
 
 
 def render(wh: Warehouse) -> None:
