@@ -32,6 +32,11 @@ EMPTY = (
     "Margins appear once invoices, vendor bills, tickets or implementation hours are loaded."
 )
 NO_DIMENSIONS = "Company-wide: the segment, region and product family filters don't apply."
+VENDOR_LABELS = {
+    "bills_without_approved_po": "Bills without approved PO",
+    "amount_without_approved_po_usd": "Without approved PO",
+    "missing_fx_bills": "Bills without FX rate",
+}
 
 
 def _get(row: pd.Series | None, col: str) -> Any:
@@ -175,7 +180,7 @@ def _vendors(wh: Warehouse, f: Filters, cur: Currency) -> None:
         charts.vendor_spend_months(query(wh, "vendor_spend_months", f.start, f.end), cur),
         width="stretch",
     )
-    ui.table(df, cur, money=["amount"], height=320, key="vendor_spend")
+    ui.table(df, cur, money=["amount"], labels=VENDOR_LABELS, height=320, key="vendor_spend")
     vendors = dict(
         df.drop_duplicates("vendor_id")[["vendor_id", "vendor_name"]].itertuples(index=False)
     )
@@ -196,7 +201,9 @@ def _vendors(wh: Warehouse, f: Filters, cur: Currency) -> None:
             f"{vendors[vendor]}: spend by month, cost type and currency, with its bills lacking "
             "an approved PO (no mart lists single bills)."
         )
-        ui.table(months, cur, money=["amount"], height=280, key="vendor_months")
+        ui.table(
+            months, cur, money=["amount"], labels=VENDOR_LABELS, height=280, key="vendor_months"
+        )
     if ui.has(wh, "cogs_reconciliation_monthly"):
         with st.expander("Vendor COGS allocation by month (reconciliation)", expanded=False):
             ui.table(query(wh, "cogs_reconciliation", f.start, f.end), cur)
