@@ -2,7 +2,12 @@
 payments, billing exceptions and their leakage (R8, R9).
 
 Every figure is a mart column read through `queries_cash`; a ratio whose denominator is zero is
-NULL in the mart and shown as "n/a"."""
+NULL in the mart and shown as "n/a". The global filters apply where they can: the period to every
+monthly chart and table, the tiles to its last month (delta vs the comparison month); segment and
+region to the invoice and exception lists (their marts carry the account), not to
+collections_monthly and billing_leakage_monthly, which are company-wide. Clicking a bucket, a
+failed-payment month or a leakage month lists the rows behind it; a selected row opens its account
+in Account 360."""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, fmt, queries, queries_cash, ui
+from dashboards.lib import charts, fmt, links, queries, queries_cash, sidebar, ui
 from dashboards.lib.cache import Warehouse, query
+from dashboards.lib.filters import Filters
 from dashboards.lib.fmt import Currency
 
 NA = "n/a"
@@ -25,6 +31,8 @@ BUCKET_LABELS = {
     "61-90": "61–90 days",
     "over_90": "Over 90 days",
 }
+BUCKET_BY_LABEL = {label: bucket for bucket, label in BUCKET_LABELS.items()}
+COMPANY_WIDE = "Company-wide (collections_monthly): segment and region filters don't apply."
 WORKLIST_LABELS = {
     "account_id": "Account",
     "account_name": "Account name",
@@ -41,142 +49,220 @@ def _na(value: Any, show: Any) -> str:
     return NA if fmt.is_missing(value) else show(value)
 
 
-def _tiles(trend: pd.DataFrame, run: dict, cur: Currency) -> None:
-    """AR and DSO at the as-of date (the mart's last month); collections and the failed payment
-    rate of the latest full month."""
-    asof = trend.iloc[-1]
-    month = fmt.latest_full_month(list(trend["month"]), ui.as_of(run))
-    full = None if month is None else ui.row_for(trend, month)
-    prev = None if month is None else ui.prior_row(trend, month)
+def _in_period(df: pd.DataFrame, f: Filters) -> pd.DataFrame:
+    """The rows of the filters' period (a frame read from the comparison month on)."""
+    if f.start is None:
+        return df
+    return df[df["month"].map(fmt.as_date) >= f.start]
+
+
+def _tiles(rows: pd.DataFrame, f: Filters, month: dt.date, cur: Currency) -> None:
+    """AR and DSO at the end of the tile month, its collections and failed payment rate, each
+    against the comparison month."""
+    row = ui.row_for(rows, month)
+    if row is None:
+        st.info(f"collections_monthly has no row for {fmt.month_label(month)}.")
+        return
+    prev = ui.row_for(rows, f.compare_to(month))
+    vs = links.compared_with(f)
+
+    def before(col: str) -> Any:
+        return None if prev is None else prev[col]
+
+    st.caption(f"**{fmt.month_label(month)}** · {COMPANY_WIDE}")
     boxes = st.columns(4)
     with boxes[0]:
         ui.tile(
             "Accounts receivable",
-            fmt.money_short(asof["ar_usd"], cur),
-            help="Open balance of receivable invoices at the as-of date (the aging total).",
+            fmt.money_short(row["ar_usd"], cur),
+            fmt.delta_money(row["ar_usd"], before("ar_usd"), cur),
+            inverse=True,
+            delta_description=vs,
+            help="Open balance of receivable invoices at the month's end (the as-of date in the "
+            "as-of month, where it equals the aging total).",
         )
     with boxes[1]:
         ui.tile(
             "DSO",
-            _na(asof["dso_days"], fmt.days),
+            _na(row["dso_days"], fmt.days),
+            fmt.delta_days(row["dso_days"], before("dso_days")),
+            inverse=True,
+            delta_description=vs,
             help="AR ÷ billings of the last 90 days × 90; n/a without billings in those days.",
         )
-    if full is None:
-        return
-    label = fmt.month_label(month, short=True)
     with boxes[2]:
         ui.tile(
-            f"Collected ({label})",
-            fmt.money_short(full["collected_usd"], cur),
-            fmt.delta_money(
-                full["collected_usd"], None if prev is None else prev["collected_usd"], cur
-            ),
+            "Collected",
+            fmt.money_short(row["collected_usd"], cur),
+            fmt.delta_money(row["collected_usd"], before("collected_usd"), cur),
+            delta_description=vs,
         )
     with boxes[3]:
         ui.tile(
-            f"Failed payment rate ({label})",
-            _na(full["failed_payment_rate"], fmt.pct),
-            fmt.delta_pp(
-                full["failed_payment_rate"], None if prev is None else prev["failed_payment_rate"]
-            ),
+            "Failed payment rate",
+            _na(row["failed_payment_rate"], fmt.pct),
+            fmt.delta_pp(row["failed_payment_rate"], before("failed_payment_rate")),
             inverse=True,
+            delta_description=vs,
             help="Failed ÷ all payment attempts in the month; n/a without attempts.",
         )
 
 
-def _aging(wh: Warehouse, cur: Currency) -> None:
+def _aging(wh: Warehouse, run: dict, f: Filters, cur: Currency) -> None:
     st.subheader("Receivables aging and collections worklist")
-    summary = query(wh, "aging_summary")
+    as_of = ui.as_of(run)
+    st.caption(
+        f"Open invoices at the as-of date{f' ({as_of:%d %b %Y})' if as_of else ''}: the period "
+        "filter doesn't apply; segment and region do. Click a bucket for its invoices."
+    )
+    summary = query(wh, "aging_summary", f.segment, f.region)
     if int(summary["invoices"].sum()) == 0:
         st.info(
-            "No open receivables at the as-of date: every receivable invoice is paid, credited "
-            "or void, so there is nothing to collect."
+            "No open receivables at the as-of date"
+            + (" for these accounts" if f.segment or f.region else "")
+            + ": every receivable invoice is paid, credited or void, so there is nothing to "
+            "collect."
         )
         return
     shown = summary.assign(bucket=summary["bucket"].map(BUCKET_LABELS))
     left, right = st.columns([3, 2], gap="medium")
-    left.plotly_chart(charts.aging_bars(shown, cur), width="stretch")
+    event = left.plotly_chart(
+        charts.aging_bars(shown, cur),
+        width="stretch",
+        on_select="rerun",
+        selection_mode="points",
+        key="aging_chart",
+    )
     with right:
         ui.table(shown, cur, labels={"bucket": "Days past due", "missing_fx_rate": "No FX rate"})
         if int(summary["missing_fx_rate"].sum()):
             st.caption("Invoices without an FX rate at the as-of date are left out of the totals.")
+    buckets = list(queries.AGING_BUCKETS)
+    clicked = BUCKET_BY_LABEL.get(links.selected_label(event) or "")
+    links.follow_click("aging_bucket", clicked, [*buckets, None])
     nonempty = [b for b, n in zip(summary["bucket"], summary["invoices"], strict=True) if n]
+    if "aging_bucket" not in st.session_state:
+        st.session_state["aging_bucket"] = nonempty[-1]
     bucket = st.segmented_control(
         "Worklist of bucket",
-        list(queries.AGING_BUCKETS),
-        default=nonempty[-1],
+        buckets,
         format_func=lambda b: BUCKET_LABELS[b],
         key="aging_bucket",
     )
     if bucket is None:
         st.caption("Choose a bucket to list its invoices.")
         return
-    work = query(wh, "aging_worklist", bucket)
+    work = query(wh, "aging_worklist", bucket, f.segment, f.region)
     if work.empty:
         st.info(f"No open invoices are {BUCKET_LABELS[bucket].lower()} past due.")
         return
     st.caption(
-        f"{len(work):,} open invoices, most overdue first. Open amounts in the invoice currency "
-        f"and in {cur.code or 'the reporting currency'} at the as-of date's rate."
+        f"{len(work):,} open invoice{'' if len(work) == 1 else 's'}, most overdue first. Open "
+        f"amounts in the invoice currency and in {cur.code or 'the reporting currency'} at the "
+        "as-of date's rate."
     )
-    ui.table(work, cur, money=["open_amount"], labels=WORKLIST_LABELS, height=360, key="worklist")
+    links.account_table(
+        work, cur, key="worklist", money=["open_amount"], labels=WORKLIST_LABELS, height=360
+    )
 
 
-def _collections(trend: pd.DataFrame, cur: Currency) -> None:
-    st.subheader("Collections, DSO and failed payments")
-    left, right = st.columns(2, gap="medium")
-    left.plotly_chart(charts.collections_dso(trend, cur), width="stretch")
-    right.plotly_chart(
-        charts.rate_lines(
-            trend, (("failed_payment_rate", "Failed payment rate", charts.RED),), "Failed payments"
-        ),
-        width="stretch",
-    )
+def _collections(rows: pd.DataFrame, cur: Currency) -> None:
+    st.subheader("Collections and DSO")
+    st.caption(COMPANY_WIDE)
+    st.plotly_chart(charts.collections_dso(rows, cur), width="stretch")
     with st.expander("Collections by month (newest first)", expanded=False):
-        rows = trend.iloc[::-1]
+        newest = rows.iloc[::-1]
         ui.table(
-            rows.assign(
-                month=rows["month"].map(fmt.month_label),
-                dso_days=rows["dso_days"].map(lambda v: _na(v, fmt.days)),
-                failed_payment_rate=rows["failed_payment_rate"].map(lambda v: _na(v, fmt.pct)),
+            newest.assign(
+                month=newest["month"].map(fmt.month_label),
+                dso_days=newest["dso_days"].map(lambda v: _na(v, fmt.days)),
+                failed_payment_rate=newest["failed_payment_rate"].map(lambda v: _na(v, fmt.pct)),
             ),
             cur,
             height=300,
         )
 
 
-def _failed(wh: Warehouse, cur: Currency) -> None:
-    df = query(wh, "failed_payment_invoices")
-    st.markdown("**Invoices with a failed payment attempt** (open amount 0 once paid)")
+def _failed(wh: Warehouse, rows: pd.DataFrame | None, f: Filters, cur: Currency) -> None:
+    st.subheader("Failed payments")
+    months: list[dt.date] = []
+    event = None
+    if rows is not None and not rows.empty:
+        event = st.plotly_chart(
+            charts.rate_lines(
+                rows,
+                (("failed_payment_rate", "Failed payment rate", charts.RED),),
+                "Failed payment rate by month (company-wide)",
+            ),
+            width="stretch",
+            on_select="rerun",
+            selection_mode="points",
+            key="failed_chart",
+        )
+        months = [m for m in (fmt.as_date(v) for v in rows["month"].iloc[::-1]) if m]
+    links.follow_click("failed_month", links.selected_month(event), [ALL, *months])
+    month: dt.date | str = st.selectbox(
+        "Invoices with a failed payment, latest attempt in",
+        [ALL, *months],
+        format_func=lambda m: "The whole period" if m == ALL else fmt.month_label(m),
+        key="failed_month",
+    )
+    start, end = (f.start, f.end) if month == ALL else (month, month)
+    df = query(wh, "failed_payment_invoices", start, end, f.segment, f.region)
     if df.empty:
-        st.info("No invoice has had a failed payment attempt.")
+        whose = " of these accounts" if f.segment or f.region else ""
+        when = "in these months" if month == ALL else f"in {fmt.month_label(month)}"
+        st.info(f"No invoice{whose} with a failed payment attempt had its latest attempt {when}.")
         return
-    ui.table(df, cur, money=["open_amount"], labels=WORKLIST_LABELS, height=300)
+    st.caption(
+        f"{len(df):,} invoice{'' if len(df) == 1 else 's'} (open amount 0 once paid), latest "
+        "attempt first; an invoice "
+        "counts in the month of its latest attempt (no mart holds single attempts), so this "
+        "list need not match the chart's count of failed attempts. Click a month on the chart "
+        "to list its invoices."
+    )
+    links.account_table(
+        df, cur, key="failed_list", money=["open_amount"], labels=WORKLIST_LABELS, height=300
+    )
 
 
-def _leakage(wh: Warehouse, cur: Currency) -> None:
+def _leakage(wh: Warehouse, f: Filters, cur: Currency) -> None:
     st.subheader("Billing exceptions and leakage")
-    monthly = query(wh, "leakage_monthly")
+    monthly = query(wh, "leakage_monthly", f.start, f.end)
     if monthly.empty:
         st.info(
-            "No billing exceptions: every computed charge was billed as expected, so there is "
-            "no leakage to show."
+            "No billing exceptions in these months: every computed charge was billed as "
+            "expected, so there is no leakage to show."
         )
         return
-    ui.table(
-        monthly.assign(
-            month=monthly["month"].map(fmt.month_label),
-            leakage_rate=monthly["leakage_rate"].map(lambda v: _na(v, fmt.pct)),
-        ),
-        cur,
-        height=300,
+    oldest = monthly.iloc[::-1]
+    event = st.plotly_chart(
+        charts.leakage_months(oldest, cur),
+        width="stretch",
+        on_select="rerun",
+        selection_mode="points",
+        key="leakage_chart",
     )
-    months = [fmt.as_date(m) for m in monthly["month"]]
+    st.caption(
+        "Leakage per month is company-wide (billing_leakage_monthly); the exceptions below "
+        "follow the segment and region filters. Click a month for its exceptions."
+    )
+    with st.expander("Leakage by month (newest first)", expanded=False):
+        ui.table(
+            monthly.assign(
+                month=monthly["month"].map(fmt.month_label),
+                leakage_rate=monthly["leakage_rate"].map(lambda v: _na(v, fmt.pct)),
+            ),
+            cur,
+            height=300,
+        )
+    months = [m for m in (fmt.as_date(v) for v in monthly["month"]) if m]
+    links.follow_click("exc_month", links.selected_month(event), [ALL, *months])
     f1, f2 = st.columns(2)
     month: dt.date | str = f1.selectbox(
         "Exceptions of month",
         [ALL, *months],
-        format_func=lambda m: "All months" if m == ALL else fmt.month_label(m),
+        format_func=lambda m: "The whole period" if m == ALL else fmt.month_label(m),
         key="exc_month",
     )
     kind = f2.selectbox(
@@ -185,43 +271,61 @@ def _leakage(wh: Warehouse, cur: Currency) -> None:
         format_func=lambda t: "All types" if t == ALL else t.replace("_", " "),
         key="exc_type",
     )
+    start, end = (f.start, f.end) if month == ALL else (month, month)
     df = query(
-        wh, "billing_exception_list", None if month == ALL else month, None if kind == ALL else kind
+        wh,
+        "billing_exception_list",
+        start,
+        end,
+        None if kind == ALL else kind,
+        f.segment,
+        f.region,
     )
     if df.empty:
-        st.info("No billing exceptions match these filters.")
+        whose = " of these accounts" if f.segment or f.region else ""
+        when = "in these months" if month == ALL else f"in {fmt.month_label(month)}"
+        what = "" if kind == ALL else f" of type {str(kind).replace('_', ' ')}"
+        st.info(f"No billing exceptions{whose}{what} {when}.")
         return
     st.caption(
         f"{len(df):,} exceptions, largest leakage first; expected, issued, difference and leakage "
         "in the lines' own currency."
     )
-    ui.table(df, cur, money=["expected_amount", "issued_amount", "difference", "leakage"])
+    amounts = ["expected_amount", "issued_amount", "difference", "leakage"]
+    links.account_table(df, cur, key="exceptions", money=amounts)
 
 
 def render(wh: Warehouse) -> None:
     st.title("Cash")
     run = ui.build_caption(wh)
     cur = ui.currency(wh)
-    trend = None
+    f = sidebar.current()
+    rows = None
     if ui.has(wh, "collections_monthly"):
-        trend = query(wh, "collections_trend")
+        month = f.end or ui.as_of_month(run)
+        since = None if f.start is None or month is None else min(f.start, f.compare_to(month))
+        trend = query(wh, "collections_trend", since, month)
         if trend.empty:
-            st.info("No invoices have been issued yet, so there are no receivables or collections.")
-            trend = None
+            st.info(
+                "No invoices have been issued in these months, so there are no receivables or "
+                "collections to show."
+            )
         else:
-            _tiles(trend, run, cur)
+            if month is not None:
+                _tiles(trend, f, month, cur)
+            rows = _in_period(trend, f)
     else:
         ui.not_built("collections_monthly", "Collections and DSO")
     if ui.has(wh, "ar_aging") and ui.has(wh, "fct_issued_invoices"):
-        _aging(wh, cur)
+        _aging(wh, run, f, cur)
     else:
         ui.not_built("ar_aging", "Receivables aging")
-    if trend is not None:
-        _collections(trend, cur)
+    if rows is not None and not rows.empty:
+        _collections(rows, cur)
     if ui.has(wh, "fct_issued_invoices"):
-        _failed(wh, cur)
+        _failed(wh, rows, f, cur)
     if ui.has(wh, "billing_leakage_monthly") and ui.has(wh, "billing_exceptions"):
-        _leakage(wh, cur)
+        _leakage(wh, f, cur)
     else:
         ui.not_built("billing_leakage_monthly", "Billing exceptions and leakage")
 

@@ -411,6 +411,51 @@ def collections_dso(df: pd.DataFrame, cur: Currency) -> go.Figure:
     return _style(fig, f"Billings, collections and DSO {cur.label}", height=380)
 
 
+def leakage_months(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Billing leakage per month (billing_leakage_monthly) as bars, the exceptions in the hover;
+    a bar is a month to click for its exceptions."""
+    fig = go.Figure(
+        go.Bar(
+            x=months(df["month"]),
+            y=floats(df["leakage_usd"]),
+            customdata=df["exceptions"],
+            marker_color=RED,
+            hovertemplate=f"Leakage {cur.prefix}%{{y:,.{cur.decimals}f}}"
+            " · %{customdata:,} exceptions<extra></extra>",
+        )
+    )
+    fig.update_layout(hovermode="closest", showlegend=False, bargap=0.25)
+    _money_axis(fig, cur)
+    _month_axis(fig)
+    return _style(fig, f"Billing leakage by month {cur.label}", height=320)
+
+
+def onboarding_months(df: pd.DataFrame) -> go.Figure:
+    """Go-lives per month (bars, click for that month's implementations) with the backlog and
+    its overdue part at each month's end (lines), onboarding_monthly."""
+    x = months(df["month"])
+    fig = go.Figure()
+    fig.add_bar(
+        x=x,
+        y=floats(df["went_live"]),
+        name="Went live",
+        marker_color=TEAL,
+        hovertemplate="Went live %{y:,}<extra></extra>",
+    )
+    for col, label, color in (("backlog", "Backlog", NAVY), ("overdue", "Overdue", RED)):
+        fig.add_scatter(
+            x=x,
+            y=floats(df[col]),
+            name=f"{label} at month end",
+            mode="lines+markers",
+            line={"color": color, "width": 2.2},
+            hovertemplate=f"{label} %{{y:,}}<extra></extra>",
+        )
+    fig.update_yaxes(rangemode="tozero")
+    _month_axis(fig)
+    return _style(fig, "Go-lives and implementation backlog by month", height=340)
+
+
 # --- margins -----------------------------------------------------------------------------------
 
 
@@ -439,6 +484,29 @@ def cost_to_serve(totals: pd.DataFrame, kinds: dict[str, str], cur: Currency) ->
     _money_axis(fig, cur)
     _month_axis(fig)
     return _style(fig, f"Cost to serve and gross margin {cur.label}", height=380)
+
+
+def vendor_bars(df: pd.DataFrame, cur: Currency) -> go.Figure:
+    """Spend per vendor (one row each, largest first) as horizontal bars with the part lacking
+    an approved PO; a bar is a vendor to click for its months."""
+    data = df.iloc[::-1]  # largest on top
+    fig = go.Figure()
+    for col, label, color in (
+        ("amount_usd", "Spend", NAVY),
+        ("amount_without_approved_po_usd", "Without approved PO", RED),
+    ):
+        fig.add_bar(
+            y=data["vendor_name"],
+            x=floats(data[col]),
+            name=label,
+            orientation="h",
+            marker_color=color,
+            hovertemplate=money_hover(cur, label, axis="x"),
+        )
+    fig.update_layout(barmode="overlay", hovermode="y unified")
+    fig.update_yaxes(type="category")
+    _money_axis(fig, cur, axis="x")
+    return _style(fig, f"Vendor spend by vendor {cur.label}", height=max(260, 26 * len(data) + 110))
 
 
 def _group_lines(df: pd.DataFrame, group: str, col: str, hover: Any) -> go.Figure:

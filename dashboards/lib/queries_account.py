@@ -1,7 +1,7 @@
 """The Account 360 page's SQL: one account's header, MRR history and movements, subscriptions,
 invoices and payments, tickets, implementation and margin, no Streamlit.
 
-Same rules as `queries`: read-only short-lived connections, allow-listed relations, and the
+Same rules as `queries`: pooled read-only connections, allow-listed relations, and the
 account id (which arrives from the URL) only ever as a bound parameter — the page also checks it
 against `account_options` before asking, so an unknown id never runs a query at all. Every figure
 is a mart column; the one sum is `open_usd` over the account's invoices (additive, reporting

@@ -1,10 +1,14 @@
 """The Cash page's SQL (R8 receivables and collections, R9 billing leakage), no Streamlit.
 
 Same rules as `queries`: pooled read-only connections, allow-listed relations, user values
-(the aging bucket, a month, an exception type) only as bound parameters and only from their
-allow-lists; every figure is a mart column (sums of additive `_usd` columns per bucket are the
-one exception), ratios such as DSO and the failed payment rate come from the marts, NULL where
-their denominator is zero.
+(the aging bucket, a month, an exception type, the global filters' period, segment and region)
+only as bound parameters and only from their allow-lists; every figure is a mart column (sums of
+additive `_usd` columns per bucket are the one exception), ratios such as DSO and the failed
+payment rate come from the marts, NULL where their denominator is zero.
+
+Segment and region apply where the mart carries the account (ar_aging, fct_issued_invoices,
+billing_exceptions, joined to dim_accounts); collections_monthly and billing_leakage_monthly are
+company-wide and take the period only.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboards.lib.queries import AGING_BUCKETS, MAX_ROWS, NotAllowedError, read, relation
+from dashboards.lib.query_filters import account_dims, month_start, period
 
 #: billing_exceptions.exception_type values (R9), the exceptions filter's allow-list.
 EXCEPTION_TYPES: tuple[str, ...] = (
@@ -31,24 +36,40 @@ def _bucket(bucket: str) -> str:
     return bucket
 
 
-def aging_summary(path: Path) -> pd.DataFrame:
+def aging_summary(
+    path: Path, segment: str | None = None, region: str | None = None
+) -> pd.DataFrame:
     """All five buckets in order (empty ones with 0 invoices): invoices, open balance in the
-    reporting currency and invoices left out of it for a missing FX rate."""
+    reporting currency and invoices left out of it for a missing FX rate, of the accounts of the
+    segment and region (None: all)."""
+    dims, params = account_dims("d", segment, region)
     return read(
         path,
+        "WITH a AS (SELECT a.* "
+        f"FROM {relation('marts', 'ar_aging')} AS a "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = a.account_id "
+        f"WHERE {dims}) "
         "SELECT b.bucket, count(a.invoice_id) AS invoices, "
         "coalesce(sum(a.open_usd), 0)::DECIMAL(18, 2) AS open_usd, "
         "count(*) FILTER (WHERE a.is_missing_fx_rate) AS missing_fx_rate "
         "FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS b(bucket, pos) "
-        f"LEFT JOIN {relation('marts', 'ar_aging')} AS a ON a.bucket = b.bucket "
+        "LEFT JOIN a ON a.bucket = b.bucket "
         "GROUP BY b.bucket, b.pos ORDER BY b.pos",
-        [list(AGING_BUCKETS)],
+        [*params, list(AGING_BUCKETS)],
     )
 
 
-def aging_worklist(path: Path, bucket: str, limit: int = MAX_ROWS) -> pd.DataFrame:
-    """The collections worklist of one bucket: ar_aging's invoices of that bucket with the
-    account and the last payment attempt, most overdue and largest first."""
+def aging_worklist(
+    path: Path,
+    bucket: str,
+    segment: str | None = None,
+    region: str | None = None,
+    limit: int = MAX_ROWS,
+) -> pd.DataFrame:
+    """The collections worklist of one bucket: ar_aging's invoices of that bucket (of the
+    segment's and region's accounts) with the account and the last payment attempt, most
+    overdue and largest first."""
+    dims, params = account_dims("d", segment, region)
     return read(
         path,
         "SELECT a.account_id, d.account_name, a.invoice_id, a.invoice_date, a.due_date, "
@@ -57,26 +78,42 @@ def aging_worklist(path: Path, bucket: str, limit: int = MAX_ROWS) -> pd.DataFra
         f"FROM {relation('marts', 'ar_aging')} AS a "
         f"LEFT JOIN {relation('marts', 'fct_issued_invoices')} AS i USING (invoice_id) "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = a.account_id "
-        "WHERE a.bucket = ? "
+        f"WHERE a.bucket = ? AND {dims} "
         "ORDER BY a.days_past_due DESC, a.open_usd DESC NULLS LAST, a.invoice_id LIMIT ?",
-        [_bucket(bucket), int(limit)],
+        [_bucket(bucket), *params, int(limit)],
     )
 
 
-def collections_trend(path: Path) -> pd.DataFrame:
-    """collections_monthly (billings, collected, AR, DSO, failed payments), oldest month first;
-    the last row is the as-of month, its AR the as-of AR that ar_aging ties to."""
+def collections_trend(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """collections_monthly (billings, collected, AR, DSO, failed payments) of the months
+    start..end (None: open), oldest month first. Company-wide: the mart has no account."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, billings_usd, collected_usd, refunded_usd, credited_usd, ar_usd, "
         "open_invoices, billings_90_days_usd, dso_days, payment_attempts, failed_payments, "
-        f"failed_payment_rate FROM {relation('marts', 'collections_monthly')} ORDER BY month",
+        f"failed_payment_rate FROM {relation('marts', 'collections_monthly')} "
+        f"WHERE {where} ORDER BY month",
+        params,
     )
 
 
-def failed_payment_invoices(path: Path, limit: int = 500) -> pd.DataFrame:
-    """Receivable invoices with at least one failed payment attempt (open or since paid),
-    latest attempt first."""
+def failed_payment_invoices(
+    path: Path,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    segment: str | None = None,
+    region: str | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Receivable invoices with at least one failed payment attempt (open or since paid) whose
+    latest attempt fell in the months start..end, of the segment's and region's accounts;
+    latest attempt first. (No mart holds single payment attempts, so an invoice is placed in
+    the month of its latest attempt.)"""
+    dims, dim_params = account_dims("d", segment, region)
+    span, span_params = period(month_start("i.last_payment_attempt_at"), start, end)
     return read(
         path,
         "SELECT i.account_id, d.account_name, i.invoice_id, i.due_date, i.days_past_due, "
@@ -84,41 +121,43 @@ def failed_payment_invoices(path: Path, limit: int = 500) -> pd.DataFrame:
         "i.last_payment_attempt_at, i.last_payment_status "
         f"FROM {relation('marts', 'fct_issued_invoices')} AS i "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = i.account_id "
-        "WHERE i.is_receivable AND i.failed_attempts > 0 "
+        f"WHERE i.is_receivable AND i.failed_attempts > 0 AND {span} AND {dims} "
         "ORDER BY i.last_payment_attempt_at DESC NULLS LAST, i.invoice_id LIMIT ?",
-        [int(limit)],
+        [*span_params, *dim_params, int(limit)],
     )
 
 
-def leakage_monthly(path: Path) -> pd.DataFrame:
-    """billing_leakage_monthly as published, newest month first."""
+def leakage_monthly(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """billing_leakage_monthly of the months start..end, newest month first. Company-wide."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, exceptions, missing_in_billing, unexpected_in_billing, amount_mismatch, "
         "computed_usd, expected_usd, issued_usd, leakage_usd, leakage_rate, "
         f"exceptions_missing_fx_rate FROM {relation('marts', 'billing_leakage_monthly')} "
-        "ORDER BY month DESC",
+        f"WHERE {where} ORDER BY month DESC",
+        params,
     )
 
 
 def billing_exception_list(
     path: Path,
-    month: dt.date | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
     exception_type: str | None = None,
+    segment: str | None = None,
+    region: str | None = None,
     limit: int = MAX_ROWS,
 ) -> pd.DataFrame:
-    """The exceptions behind the leakage (optionally of one month and type), largest leakage
-    first; `difference` and `leakage` are in the lines' own currency."""
-    where, params = [], []
-    if month is not None:
-        where.append("e.month = ?")
-        params.append(month)
-    if exception_type is not None:
-        if exception_type not in EXCEPTION_TYPES:
-            raise NotAllowedError(f"exception type {exception_type!r} is not allowed")
-        where.append("e.exception_type = ?")
-        params.append(exception_type)
-    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    """The exceptions behind the leakage of the months start..end (optionally of one type, of
+    the segment's and region's accounts), largest leakage first; `difference` and `leakage` are
+    in the lines' own currency."""
+    if exception_type is not None and exception_type not in EXCEPTION_TYPES:
+        raise NotAllowedError(f"exception type {exception_type!r} is not allowed")
+    span, span_params = period("e.month", start, end)
+    dims, dim_params = account_dims("d", segment, region)
     return read(
         path,
         "SELECT e.month, e.exception_type, e.account_id, d.account_name, e.subscription_id, "
@@ -126,8 +165,9 @@ def billing_exception_list(
         "e.difference, e.leakage, e.leakage_usd, e.issued_invoice_ids, e.exception_key "
         f"FROM {relation('marts', 'billing_exceptions')} AS e "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = e.account_id "
-        f"{clause} ORDER BY e.leakage_usd DESC NULLS LAST, e.exception_key LIMIT ?",
-        [*params, int(limit)],
+        f"WHERE {span} AND (?::VARCHAR IS NULL OR e.exception_type = ?) AND {dims} "
+        "ORDER BY e.leakage_usd DESC NULLS LAST, e.exception_key LIMIT ?",
+        [*span_params, exception_type, exception_type, *dim_params, int(limit)],
     )
 
 

@@ -2,18 +2,25 @@
 Streamlit.
 
 Same rules as `queries`: pooled read-only connections, allow-listed relations, user values
-(an approval kind, which approvals to list) only as bound parameters and only from their
-allow-lists; every figure is a mart column. The one sum is `approvals_monthly` over its two kinds
-(counts, additive); medians are never summed, they are shown per kind.
+(an approval kind, which approvals to list, the global filters' period, segment and region) only
+as bound parameters and only from their allow-lists; every figure is a mart column. The one sum
+is `approvals_monthly` over its two kinds (counts, additive); medians are never summed, they are
+shown per kind.
+
+Segment and region apply to the lists of implementations and tickets (their marts carry the
+account, joined to dim_accounts); onboarding_monthly, support_monthly, support_renewal_risk and
+the approvals are company-wide (approvals of purchase orders belong to vendors, not accounts).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
 
 from dashboards.lib.queries import MAX_ROWS, NotAllowedError, read, relation
+from dashboards.lib.query_filters import account_dims, month_start, period
 
 #: approvals.kind values, the approvals filter's allow-list.
 APPROVAL_KINDS: tuple[str, ...] = ("contract", "purchase_order")
@@ -21,19 +28,29 @@ APPROVAL_KINDS: tuple[str, ...] = ("contract", "purchase_order")
 APPROVAL_LISTS: tuple[str, ...] = ("pending", "sod_breach")
 
 
-def onboarding_trend(path: Path) -> pd.DataFrame:
-    """onboarding_monthly, oldest month first; the last row is the as-of month."""
+def onboarding_trend(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """onboarding_monthly of the months start..end (None: open), oldest month first."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, went_live, onboarding_days_p50, backlog, overdue "
-        f"FROM {relation('marts', 'onboarding_monthly')} ORDER BY month",
+        f"FROM {relation('marts', 'onboarding_monthly')} WHERE {where} ORDER BY month",
+        params,
     )
 
 
 def implementation_backlog(
-    path: Path, overdue_only: bool = False, limit: int = MAX_ROWS
+    path: Path,
+    overdue_only: bool = False,
+    segment: str | None = None,
+    region: str | None = None,
+    limit: int = MAX_ROWS,
 ) -> pd.DataFrame:
-    """Implementations neither live nor cancelled at the as-of date, overdue and most late first."""
+    """Implementations neither live nor cancelled at the as-of date (of the segment's and
+    region's accounts), overdue and most late first."""
+    dims, params = account_dims("d", segment, region)
     return read(
         path,
         "SELECT o.implementation_id, o.account_id, d.account_name, o.status, o.is_overdue, "
@@ -41,19 +58,72 @@ def implementation_backlog(
         f"FROM {relation('marts', 'onboarding')} AS o "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = o.account_id "
         "WHERE o.status NOT IN ('live', 'cancelled') AND (NOT ? OR o.is_overdue) "
+        f"AND {dims} "
         "ORDER BY o.is_overdue DESC, o.target_go_live_date NULLS LAST, o.implementation_id "
         "LIMIT ?",
-        [bool(overdue_only), int(limit)],
+        [bool(overdue_only), *params, int(limit)],
     )
 
 
-def support_trend(path: Path) -> pd.DataFrame:
-    """support_monthly, oldest month first."""
+def implementations_went_live(
+    path: Path,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    segment: str | None = None,
+    region: str | None = None,
+    limit: int = MAX_ROWS,
+) -> pd.DataFrame:
+    """The implementations that went live in the months start..end (onboarding_monthly's
+    went_live counts them per month, company-wide), of the segment's and region's accounts,
+    latest go-live first."""
+    span, span_params = period(month_start("o.go_live_date"), start, end)
+    dims, dim_params = account_dims("d", segment, region)
+    return read(
+        path,
+        "SELECT o.implementation_id, o.account_id, d.account_name, o.signed_at, o.kickoff_date, "
+        "o.target_go_live_date, o.go_live_date, o.cycle_days, o.hours_logged "
+        f"FROM {relation('marts', 'onboarding')} AS o "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = o.account_id "
+        f"WHERE o.go_live_date IS NOT NULL AND {span} AND {dims} "
+        "ORDER BY o.go_live_date DESC, o.implementation_id LIMIT ?",
+        [*span_params, *dim_params, int(limit)],
+    )
+
+
+def support_trend(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """support_monthly of the months start..end (None: open), oldest month first."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, tickets, first_response_hours_p50, resolution_hours_p50, sla_met_rate, "
         "csat_avg, rated_tickets, accounts_with_tickets, paying_accounts, tickets_per_account "
-        f"FROM {relation('marts', 'support_monthly')} ORDER BY month",
+        f"FROM {relation('marts', 'support_monthly')} WHERE {where} ORDER BY month",
+        params,
+    )
+
+
+def tickets(
+    path: Path,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    segment: str | None = None,
+    region: str | None = None,
+    limit: int = MAX_ROWS,
+) -> pd.DataFrame:
+    """The tickets created in the months start..end (support_monthly's months), of the
+    segment's and region's accounts, newest first: the rows behind a month's SLA, response
+    times and CSAT. Reads marts.fct_tickets as published (its columns are not restated here)."""
+    span, span_params = period(month_start("t.created_at"), start, end)
+    dims, dim_params = account_dims("d", segment, region)
+    return read(
+        path,
+        "SELECT d.account_name, t.* "
+        f"FROM {relation('marts', 'fct_tickets')} AS t "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = t.account_id "
+        f"WHERE {span} AND {dims} ORDER BY t.created_at DESC, t.ticket_id LIMIT ?",
+        [*span_params, *dim_params, int(limit)],
     )
 
 
@@ -67,23 +137,34 @@ def support_renewal(path: Path) -> pd.DataFrame:
     )
 
 
-def approvals_trend(path: Path) -> pd.DataFrame:
-    """approvals_monthly per month and kind, newest month first."""
+def approvals_trend(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """approvals_monthly per month (start..end) and kind, newest month first."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, kind, submitted, approved, pending_at_month_end, cycle_hours_p50, "
-        f"sod_breaches FROM {relation('marts', 'approvals_monthly')} ORDER BY month DESC, kind",
+        f"sod_breaches FROM {relation('marts', 'approvals_monthly')} WHERE {where} "
+        "ORDER BY month DESC, kind",
+        params,
     )
 
 
-def approvals_totals(path: Path) -> pd.DataFrame:
-    """approvals_monthly's counts summed over both kinds per month, oldest first."""
+def approvals_totals(
+    path: Path, start: dt.date | None = None, end: dt.date | None = None
+) -> pd.DataFrame:
+    """approvals_monthly's counts summed over both kinds per month (start..end), oldest
+    first."""
+    where, params = period("month", start, end)
     return read(
         path,
         "SELECT month, sum(submitted)::BIGINT AS submitted, sum(approved)::BIGINT AS approved, "
         "sum(pending_at_month_end)::BIGINT AS pending_at_month_end, "
         "sum(sod_breaches)::BIGINT AS sod_breaches "
-        f"FROM {relation('marts', 'approvals_monthly')} GROUP BY month ORDER BY month",
+        f"FROM {relation('marts', 'approvals_monthly')} WHERE {where} "
+        "GROUP BY month ORDER BY month",
+        params,
     )
 
 
@@ -126,7 +207,9 @@ QUERIES = {
     for f in (
         onboarding_trend,
         implementation_backlog,
+        implementations_went_live,
         support_trend,
+        tickets,
         support_renewal,
         approvals_trend,
         approvals_totals,

@@ -1,6 +1,6 @@
 """The Revenue and Customers & retention pages' period- and filter-aware SQL, no Streamlit.
 
-Same rules as `queries`: read-only short-lived connections, allow-listed relations and columns,
+Same rules as `queries`: pooled read-only connections, allow-listed relations and columns,
 user values (months, segment, region, product family, accounts, cohorts) only as bound
 parameters. A dimension filter of None means all of it, bound as `(? IS NULL OR col = ?)` so one
 statement serves every combination. Every amount is a mart column or a sum of an additive `_usd`

@@ -154,10 +154,10 @@ def tile(
     inverse: bool = False,
     help: str | None = None,
     spark: Sequence[Any] | None = None,
-    delta_description: str = "vs prior month",
+    delta_description: str | None = None,
 ) -> None:
-    """One KPI tile with a delta (vs the prior month unless `delta_description` says which
-    period) and an optional sparkline."""
+    """One KPI tile with a delta (vs the prior month unless `delta_description` names the
+    comparison) and an optional sparkline."""
     chart = [float(v) for v in spark if not fmt.is_missing(v)] if spark is not None else None
     flat = delta is not None and FLAT_DELTA.fullmatch(delta) is not None
     st.metric(
@@ -170,7 +170,7 @@ def tile(
         border=True,
         chart_data=chart if chart and len(chart) > 1 else None,
         chart_type="area",
-        delta_description=delta_description if delta else None,
+        delta_description=(delta_description or "vs prior month") if delta else None,
     )
 
 
