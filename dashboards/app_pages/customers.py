@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, drill, fmt, sidebar, ui
+from dashboards.lib import charts, fmt, links, sidebar, ui
 from dashboards.lib.cache import Warehouse, query
 from dashboards.lib.filters import Filters
 from dashboards.lib.fmt import Currency
@@ -58,7 +58,7 @@ def _retention(wh: Warehouse, f: Filters) -> None:
 def _follow_click(event: object) -> None:
     """A new heatmap click puts its cell into the cohort and month pickers below the chart (set
     before they render); an unchanged selection leaves the pickers to the user."""
-    pick = drill.picked_point(event)
+    pick = links.picked_point(event)
     if pick == st.session_state.get(LAST_CLICK):
         return
     st.session_state[LAST_CLICK] = pick
@@ -168,9 +168,9 @@ def _cell_accounts(wh: Warehouse, df: pd.DataFrame, view: str, cur: Currency) ->
         key="cohort_accounts",
         height=300,
     )
-    row = drill.picked_row(event, accounts)
+    row = links.picked_row(event, accounts)
     if row is not None:
-        drill.open_account(row["account_id"], row["account_name"], "cohort_open_360")
+        links.account_link(row["account_id"], row["account_name"])
 
 
 def _accounts_label(n: int) -> str:
@@ -207,9 +207,9 @@ def _accounts(wh: Warehouse, f: Filters, cur: Currency) -> None:
                 key="top_accounts",
                 height=420,
             )
-            row = drill.picked_row(event, top)
+            row = links.picked_row(event, top)
             if row is not None:
-                drill.open_account(row["account_id"], row["account_name"], "top_open_360")
+                links.account_link(row["account_id"], row["account_name"])
     with right:
         by_seg = query(wh, "mrr_by_segment", seg, reg)
         if not by_seg.empty:

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboards.lib import charts, drill, fmt, labels, queries, queries_revenue, sidebar, ui
+from dashboards.lib import charts, fmt, labels, links, queries, queries_revenue, sidebar, ui
 from dashboards.lib.cache import Warehouse, query
 from dashboards.lib.filters import Filters
 from dashboards.lib.fmt import Currency
@@ -205,7 +205,7 @@ def _arr(wh: Warehouse, f: Filters, cur: Currency) -> None:
         labels={"breakdown": BREAKDOWNS[by].capitalize()},
         key="arr_last",
     )
-    pick = drill.picked_point(event)
+    pick = links.picked_point(event)
     shown = df["month"].map(fmt.as_date).eq(pick[0]) & df["breakdown"].eq(pick[1]) if pick else None
     if pick is None or shown is None or not shown.any():
         return
@@ -225,9 +225,9 @@ def _arr(wh: Warehouse, f: Filters, cur: Currency) -> None:
         key="arr_accounts",
         height=300,
     )
-    row = drill.picked_row(event, accounts)
+    row = links.picked_row(event, accounts)
     if row is not None:
-        drill.open_account(row["account_id"], row["account_name"], "arr_open_360")
+        links.account_link(row["account_id"], row["account_name"])
 
 
 def _cause_tiles(wh: Warehouse, f: Filters, cur: Currency) -> None:
@@ -282,9 +282,9 @@ def _movements(wh: Warehouse, f: Filters, cur: Currency) -> None:
                 key=f"top_{kind}",
                 height=320,
             )
-            row = drill.picked_row(event, df)
+            row = links.picked_row(event, df)
             if row is not None:
-                drill.open_account(row["account_id"], row["account_name"], f"{kind}_open_360")
+                links.account_link(row["account_id"], row["account_name"])
 
 
 def _revenue_billings(wh: Warehouse, f: Filters, cur: Currency) -> None:
@@ -365,7 +365,7 @@ def _invoices(wh: Warehouse, f: Filters, cur: Currency) -> None:
         key="inv_table",
         height=320,
     )
-    row = drill.picked_row(event, df)
+    row = links.picked_row(event, df)
     if row is not None and ui.has(wh, "fct_invoice_lines"):
         key = row["invoice_key"]
         st.markdown(f"**Lines of `{key}`**")

@@ -59,6 +59,26 @@ def selected_month(event: Any) -> dt.date | None:
     return None
 
 
+def picked_row(event: Any, df: pd.DataFrame) -> pd.Series | None:
+    """The table row a single-row selection points at (None without one, or out of range)."""
+    rows = [r for r in selected_rows(event) if 0 <= r < len(df)]
+    return df.iloc[rows[0]] if rows else None
+
+
+def picked_point(event: Any) -> tuple[dt.date, str] | None:
+    """(date, key) from the first selected point's customdata `[ISO date, key]` — the pair the
+    selectable bars and heatmap cells carry; None without a selection."""
+    for point in selected_points(event):
+        data = point.get("customdata") if isinstance(point, Mapping) else None
+        if isinstance(data, list | tuple) and len(data) == 2:
+            try:
+                day = fmt.as_date(str(data[0])[:10])
+            except (ValueError, TypeError):
+                day = None
+            return (day, str(data[1])) if day else None
+    return None
+
+
 def selected_label(event: Any, axis: str = "x") -> str | None:
     """The category (`x`, or `y` for horizontal bars) of the first selected point."""
     for point in selected_points(event):
@@ -127,8 +147,7 @@ def select_table(
         on_select="rerun",
         selection_mode="single-row",
     )
-    rows = [r for r in selected_rows(event) if 0 <= r < len(df)]
-    return df.iloc[rows[0]] if rows else None
+    return picked_row(event, df)
 
 
 def account_table(df: pd.DataFrame, cur: Currency, *, key: str, **kw: Any) -> pd.Series | None:

@@ -19,7 +19,7 @@ import pytest
 from pipeline_warehouse import LATEST_FULL_MONTH
 from streamlit.testing.v1 import AppTest
 
-from dashboards.lib import drill, filters, queries, queries_revenue
+from dashboards.lib import filters, links, queries, queries_revenue
 from dashboards.lib.cache import REGISTRY
 
 ENTRY = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
@@ -165,10 +165,10 @@ def test_arr_bar_and_churn_row_drill_down(warehouse: Path, churn_segment: str) -
     assert dict(zip(accounts["account_id"], _dec(accounts["arr_usd"]), strict=True)) == dict(want)
     bar = _table(at, column="breakdown")
     assert sum(_dec(accounts["arr_usd"])) == _dec(bar.loc[bar["breakdown"] == seg, "arr_usd"])[0]
-    # the first churn row is the chosen account (the Account 360 button, when that page exists)
+    # the first churn row's account is offered in Account 360 (a link carrying its id)
     first = _table(at, key="top_churn").iloc[0]
-    chosen = [m.value for m in at.markdown if m.value.startswith("**Selected account:**")]
-    assert chosen == [f"**Selected account:** {first['account_name']} ({first['account_id']})"]
+    links = [str(link.proto) for link in at.get("page_link")]
+    assert [p for p in links if f"account={first['account_id']}" in p and "Account 360" in p], links
 
 
 def test_revenue_vs_billings_is_kpi_monthly(warehouse: Path) -> None:
@@ -252,9 +252,9 @@ def test_filter_values_are_bound_and_names_allow_listed(warehouse: Path) -> None
 
 def test_selection_events_are_read_by_item() -> None:
     day = dt.date(2026, 10, 1)
-    assert drill.picked_point(_points([day.isoformat(), "smb"])) == (day, "smb")
+    assert links.picked_point(_points([day.isoformat(), "smb"])) == (day, "smb")
     for event in (None, {}, {"selection": {}}, _points(["not a date", "x"]), _points(["x"])):
-        assert drill.picked_point(event) is None
+        assert links.picked_point(event) is None
     frame = pd.DataFrame({"a": [1, 2]})
-    assert drill.picked_row(_rows(1), frame)["a"] == 2
-    assert drill.picked_row(_rows(5), frame) is None and drill.picked_row(None, frame) is None
+    assert links.picked_row(_rows(1), frame)["a"] == 2
+    assert links.picked_row(_rows(5), frame) is None and links.picked_row(None, frame) is None
