@@ -22,6 +22,7 @@ PAGES = [
     "app_pages/margins.py",
     "app_pages/cash.py",
     "app_pages/customers.py",
+    "app_pages/account_360.py",
     "app_pages/operations.py",
     "app_pages/data_quality.py",
 ]
@@ -67,7 +68,13 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+#: Account 360 is opened on this account (one of the generated company's first customers).
+ACCOUNT = "ACC-0000001"
+
+
 def _page(at: AppTest, page: str) -> AppTest:
+    if page.endswith("account_360.py"):
+        at.query_params["account"] = ACCOUNT
     if page != OVERVIEW:
         at.switch_page(page).run()
     return at
@@ -227,7 +234,7 @@ def test_a_warehouse_without_the_later_marts_shows_notes(
     _ok(at)
     assert "kpi_monthly" in _texts(at) and "not built yet" in _texts(at)
     for page in PAGES:
-        at.switch_page(page).run()
+        _page(at, page)
         _ok(at)
         assert "not built yet" in _texts(at), page
 

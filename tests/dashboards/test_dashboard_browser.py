@@ -25,6 +25,7 @@ PAGES = {
     "margins": "Margins",
     "cash": "Cash",
     "customers": "Customers & retention",
+    "account": "Account 360",
     "operations": "Operations",
     "data_quality": "Data quality",
 }
@@ -154,4 +155,45 @@ def test_overview_tiles_in_chromium(streamlit_server: str, browser: Any) -> None
     assert all(v.strip() and v.strip() != "—" for v in values), values
     assert values[0].strip().startswith("$")  # MRR, in the build's reporting currency
     _no_error(page, "overview")
+    page.close()
+
+
+def _pick_first_row(page: Any, key: str) -> None:
+    """Select the first row of the st.dataframe with `key`: a click on its row-marker column
+    (left edge of the grid, first row below the header)."""
+    grid = page.locator(f".st-key-{key} [data-testid='stDataFrame']")
+    grid.wait_for(timeout=15_000)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+
+
+def test_click_through_aging_bucket_to_invoices_to_account_360(
+    streamlit_server: str, browser: Any
+) -> None:
+    """Cash → an aging bucket → its invoices (the collections worklist) → a row's account
+    opens in Account 360 with that account in the URL."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1440, "height": 1200})
+    page.goto(f"{streamlit_server}/cash")
+    _settle(page)
+    bucket = page.locator(".st-key-aging_bucket button").filter(has_text="1–30 days")
+    if bucket.count() == 0:  # no invoice 1–30 days late in this build: the oldest non-empty one
+        bucket = page.locator(".st-key-aging_bucket button").last
+    bucket.first.click()
+    _settle(page)
+    _pick_first_row(page, "worklist")
+    link = page.get_by_role("link", name="in Account 360")
+    link.first.wait_for(timeout=15_000)
+    label = link.first.inner_text()
+    page.screenshot(path=str(SHOTS / "click_through_1_worklist.png"), full_page=True)
+    link.first.click()
+    page.wait_for_url("**/account?account=*", timeout=15_000)
+    _settle(page)
+    assert page.locator("h1").first.inner_text().strip() == "Account 360"
+    account = page.url.split("account=")[-1]
+    assert account and account in page.inner_text("body"), (label, account)
+    _no_error(page, "account 360")
+    page.screenshot(path=str(SHOTS / "click_through_2_account_360.png"), full_page=True)
     page.close()
