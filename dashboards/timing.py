@@ -42,6 +42,7 @@ def record(warehouse_dir: Path) -> dict[str, list[Call]]:
 
     from dashboards.lib import cache
 
+    before = os.environ.get("SUBOPS_WAREHOUSE_DIR")
     os.environ["SUBOPS_WAREHOUSE_DIR"] = str(warehouse_dir)
     calls: list[Call] = []
     original = dict(cache.REGISTRY)
@@ -62,6 +63,8 @@ def record(warehouse_dir: Path) -> dict[str, list[Call]]:
                 continue
             st.cache_data.clear()
             calls.clear()
+            if page.endswith("account_360.py"):  # its sections need an account: the largest
+                at.query_params["account"] = _largest_account(warehouse_dir)
             if page == PAGES[0]:
                 at.run()
             else:
@@ -71,7 +74,24 @@ def record(warehouse_dir: Path) -> dict[str, list[Call]]:
             out[page] = list(calls)
     finally:
         cache.REGISTRY.update(original)
+        if before is None:
+            os.environ.pop("SUBOPS_WAREHOUSE_DIR", None)
+        else:
+            os.environ["SUBOPS_WAREHOUSE_DIR"] = before
     return out
+
+
+def _largest_account(warehouse_dir: Path) -> str:
+    """The account with the highest current MRR (the busiest Account 360 view)."""
+    from dashboards.lib import queries
+
+    path = (warehouse_dir / "current.duckdb").resolve(strict=True)
+    top = queries.read(
+        path,
+        "SELECT account_id FROM marts.dim_accounts "
+        "ORDER BY current_mrr_usd DESC NULLS LAST, account_id LIMIT 1",
+    )
+    return str(top["account_id"].iloc[0])
 
 
 def replay(path: Path, calls: list[Call], repeats: int) -> list[float]:
