@@ -134,7 +134,15 @@ def _aging(wh: Warehouse, run: dict, f: Filters, cur: Currency) -> None:
         key="aging_chart",
     )
     with right:
-        ui.table(shown, cur, labels={"bucket": "Days past due", "missing_fx_rate": "No FX rate"})
+        ui.table(
+            shown,
+            cur,
+            labels={
+                "bucket": "Days past due",
+                "missing_fx_rate": "No FX rate",
+                "credit_balances": "Credit balances",
+            },
+        )
         if int(summary["missing_fx_rate"].sum()):
             st.caption("Invoices without an FX rate at the as-of date are left out of the totals.")
     buckets = list(queries.AGING_BUCKETS)
@@ -153,13 +161,23 @@ def _aging(wh: Warehouse, run: dict, f: Filters, cur: Currency) -> None:
         st.caption("Choose a bucket to list its invoices.")
         return
     work = query(wh, "aging_worklist", bucket, f.segment, f.region)
+    credits = int(summary.loc[summary["bucket"] == bucket, "credit_balances"].iloc[0])
+    credit_note = (
+        f" {credits:,} more invoice{'' if credits == 1 else 's'} of this bucket "
+        f"{'has' if credits == 1 else 'have'} a credit balance (paid above the total): "
+        "counted in the bucket's open balance, left out of the worklist — nothing to collect."
+        if credits
+        else ""
+    )
     if work.empty:
-        st.info(f"No open invoices are {BUCKET_LABELS[bucket].lower()} past due.")
+        st.info(
+            f"No invoice {BUCKET_LABELS[bucket].lower()} has an amount to collect.{credit_note}"
+        )
         return
     st.caption(
-        f"{len(work):,} open invoice{'' if len(work) == 1 else 's'}, most overdue first. Open "
-        f"amounts in the invoice currency and in {cur.code or 'the reporting currency'} at the "
-        "as-of date's rate."
+        f"{len(work):,} invoice{'' if len(work) == 1 else 's'} to collect, most overdue first. "
+        f"Open amounts in the invoice currency and in {cur.code or 'the reporting currency'} at "
+        f"the as-of date's rate.{credit_note}"
     )
     links.account_table(
         work, cur, key="worklist", money=["open_amount"], labels=WORKLIST_LABELS, height=360

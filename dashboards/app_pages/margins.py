@@ -85,8 +85,14 @@ def _tiles(wh: Warehouse, f: Filters, month: dt.date, cube: pd.DataFrame, cur: C
             )
 
 
+#: Cube members that are not a product family or segment: shown in amounts and tables, left out
+#: of the margin % chart (credit notes alone or costs without revenue make that ratio noise).
+NOT_A_GROUP = ("(none)", "(unallocated)")
+
+
 def _breakdown(df: pd.DataFrame, group: str, what: str, cur: Currency) -> None:
     """Gross margin amount and % per month, one line per `group` value, and the table."""
+    rates = df[~df[group].isin(NOT_A_GROUP)]
     left, right = st.columns(2, gap="medium")
     with left:
         st.plotly_chart(
@@ -95,7 +101,7 @@ def _breakdown(df: pd.DataFrame, group: str, what: str, cur: Currency) -> None:
         )
     with right:
         st.plotly_chart(
-            charts.rate_by_group(df, group, "gross_margin_pct", f"Gross margin % by {what}"),
+            charts.rate_by_group(rates, group, "gross_margin_pct", f"Gross margin % by {what}"),
             width="stretch",
         )
     with st.expander(f"Gross margin by {what} and month (table)", expanded=False):

@@ -40,8 +40,9 @@ def aging_summary(
     path: Path, segment: str | None = None, region: str | None = None
 ) -> pd.DataFrame:
     """All five buckets in order (empty ones with 0 invoices): invoices, open balance in the
-    reporting currency and invoices left out of it for a missing FX rate, of the accounts of the
-    segment and region (None: all)."""
+    reporting currency, invoices left out of it for a missing FX rate, and invoices with a credit
+    balance (paid above their total: negative open), of the accounts of the segment and region
+    (None: all)."""
     dims, params = account_dims("d", segment, region)
     return read(
         path,
@@ -51,7 +52,8 @@ def aging_summary(
         f"WHERE {dims}) "
         "SELECT b.bucket, count(a.invoice_id) AS invoices, "
         "coalesce(sum(a.open_usd), 0)::DECIMAL(18, 2) AS open_usd, "
-        "count(*) FILTER (WHERE a.is_missing_fx_rate) AS missing_fx_rate "
+        "count(*) FILTER (WHERE a.is_missing_fx_rate) AS missing_fx_rate, "
+        "count(*) FILTER (WHERE a.open_amount < 0) AS credit_balances "
         "FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS b(bucket, pos) "
         "LEFT JOIN a ON a.bucket = b.bucket "
         "GROUP BY b.bucket, b.pos ORDER BY b.pos",
@@ -66,9 +68,9 @@ def aging_worklist(
     region: str | None = None,
     limit: int = MAX_ROWS,
 ) -> pd.DataFrame:
-    """The collections worklist of one bucket: ar_aging's invoices of that bucket (of the
-    segment's and region's accounts) with the account and the last payment attempt, most
-    overdue and largest first."""
+    """The collections worklist of one bucket: ar_aging's invoices of that bucket with an amount
+    to collect (open > 0; a credit balance is nothing to chase), of the segment's and region's
+    accounts, with the account and the last payment attempt, most overdue and largest first."""
     dims, params = account_dims("d", segment, region)
     return read(
         path,
@@ -78,7 +80,7 @@ def aging_worklist(
         f"FROM {relation('marts', 'ar_aging')} AS a "
         f"LEFT JOIN {relation('marts', 'fct_issued_invoices')} AS i USING (invoice_id) "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = a.account_id "
-        f"WHERE a.bucket = ? AND {dims} "
+        f"WHERE a.bucket = ? AND a.open_amount > 0 AND {dims} "
         "ORDER BY a.days_past_due DESC, a.open_usd DESC NULLS LAST, a.invoice_id LIMIT ?",
         [_bucket(bucket), *params, int(limit)],
     )

@@ -100,13 +100,16 @@ def streamlit_server(
 
 
 def _settle(page: Any) -> None:
-    """Wait until the app has finished its run (no running indicator) and charts painted."""
+    """Wait until the app has finished its run: a title, then no running indicator for a
+    second in a row (a rerun starts a moment after a click), then charts painted."""
     page.wait_for_selector("h1", timeout=30_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
-        timeout=30_000,
-    )
-    page.wait_for_timeout(600)
+    running = "[data-testid='stStatusWidgetRunningIcon']"
+    quiet = 0
+    deadline = time.monotonic() + 60
+    while quiet < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        quiet = 0 if page.locator(running).count() else quiet + 1
+    page.wait_for_timeout(400)
 
 
 def _no_error(page: Any, where: str) -> None:
@@ -183,6 +186,7 @@ def test_click_through_aging_bucket_to_invoices_to_account_360(
         bucket = page.locator(".st-key-aging_bucket button").last
     bucket.first.click()
     _settle(page)
+    page.get_by_text("to collect, most overdue first").wait_for(timeout=30_000)
     _pick_first_row(page, "worklist")
     link = page.get_by_role("link", name="in Account 360")
     link.first.wait_for(timeout=15_000)

@@ -204,13 +204,16 @@ def test_a_period_preset_and_a_click_on_a_leakage_month(warehouse: Path) -> None
 def test_worklist_is_the_buckets_invoices(cash_page: AppTest, warehouse: Path) -> None:
     at = cash_page
     control = at.segmented_control(key="aging_bucket")
+    summary = queries_cash.aging_summary(warehouse).set_index("bucket")
     for bucket in queries.AGING_BUCKETS:
-        want = {
-            r[0]
-            for r in _sql(
-                warehouse, "SELECT invoice_id FROM marts.ar_aging WHERE bucket = ?", [bucket]
-            )
-        }
+        rows = _sql(
+            warehouse,
+            "SELECT invoice_id, open_amount FROM marts.ar_aging WHERE bucket = ?",
+            [bucket],
+        )
+        want = {i for i, amount in rows if amount > 0}  # something to collect
+        credits = {i for i, amount in rows if amount < 0}
+        assert int(summary.loc[bucket, "credit_balances"]) == len(credits), bucket
         got = queries_cash.aging_worklist(warehouse, bucket)
         assert set(got["invoice_id"]) == want and len(got) == len(want), bucket
         if not want:
