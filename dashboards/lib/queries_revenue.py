@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from dashboards.lib import query_filters as qf
 from dashboards.lib.queries import NotAllowedError, _column, read, relation
 
 #: ARR breakdowns (fct_mrr_by_plan_monthly columns) the Revenue page's toggle may ask for.
@@ -33,22 +33,6 @@ COHORT_VIEWS: dict[str, tuple[str, str]] = {
     "mrr": ("cohort_retention", "mrr_retention"),
     "margin": ("cohort_margin", "gross_margin_pct"),
 }
-
-
-def _period(col: str, start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:
-    """`col` between the period's first and last month (either bound may be open)."""
-    return f"(? IS NULL OR {col} >= ?) AND (? IS NULL OR {col} <= ?)", [start, start, end, end]
-
-
-def _dims(alias: str, **values: str | None) -> tuple[str, list[Any]]:
-    """`(? IS NULL OR alias.col = ?)` per dimension (names fixed here, values bound)."""
-    allowed = {"segment", "region", "product_family"}
-    parts, params = [], []
-    for col, value in values.items():
-        name = _column(col, allowed)
-        parts.append(f"(? IS NULL OR {alias}.{name} = ?)")
-        params += [value, value]
-    return " AND ".join(parts) or "true", params
 
 
 def _breakdown(by: str) -> str:
@@ -72,8 +56,8 @@ def arr_by_dimension(
     """Per month and value of `by`: Σ arr_usd of fct_mrr_by_plan_monthly (additive), the accounts
     behind it and the rows left out for a missing FX rate, within the period and filters."""
     col = _breakdown(by)
-    period, p1 = _period("m.month", start, end)
-    dims, p2 = _dims("m", segment=segment, region=region, product_family=product_family)
+    period, p1 = qf.period("m.month", start, end)
+    dims, p2 = qf.dims("m", segment=segment, region=region, product_family=product_family)
     return read(
         path,
         f"SELECT m.month, coalesce(m.{col}, 'unknown') AS breakdown, sum(m.arr_usd) AS arr_usd, "
@@ -97,7 +81,7 @@ def arr_accounts(
     """The accounts behind one bar of `arr_by_dimension` (a month and a value of `by`): each with
     its ARR in that slice (Σ over its plans), largest first; they add up to the bar."""
     col = _breakdown(by)
-    dims, params = _dims("m", segment=segment, region=region, product_family=product_family)
+    dims, params = qf.dims("m", segment=segment, region=region, product_family=product_family)
     return read(
         path,
         "SELECT m.account_id, a.account_name, m.segment, m.region, "
@@ -129,8 +113,8 @@ def top_movements(
     if movement_type not in MOVEMENT_TYPES:
         raise NotAllowedError(f"movement type {movement_type!r} is not one of {MOVEMENT_TYPES}")
     order = "DESC" if movement_type == "expansion" else "ASC"
-    period, p1 = _period("v.month", start, end)
-    dims, p2 = _dims("a", segment=segment, region=region)
+    period, p1 = qf.period("v.month", start, end)
+    dims, p2 = qf.dims("a", segment=segment, region=region)
     return read(
         path,
         "SELECT v.month, v.account_id, a.account_name, a.segment, a.region, v.movement_cause, "
@@ -148,7 +132,7 @@ def movement_totals(
 ) -> pd.DataFrame:
     """One row: the period's expansion, churn and churn per cause (cancelled, paused, downgraded
     to zero), Σ of mrr_bridge_monthly's columns over its months (company-wide)."""
-    period, params = _period("month", start, end)
+    period, params = qf.period("month", start, end)
     cols = CHURN_CAUSES.values()
     causes = ", ".join(f"sum({_column(c, cols)}) AS {c}" for c in cols)
     return read(
@@ -168,7 +152,7 @@ def revenue_vs_billings(
 ) -> pd.DataFrame:
     """kpi_monthly's recognized revenue, billings and closing deferred revenue per month
     (company-wide), oldest first."""
-    period, params = _period("month", start, end)
+    period, params = qf.period("month", start, end)
     return read(
         path,
         "SELECT month, revenue_usd, billings_usd, deferred_revenue_usd "
@@ -187,9 +171,9 @@ def revenue_by_family_in_period(
 ) -> pd.DataFrame:
     """Σ recognized_usd of fct_revenue_schedule per month and product family within the period,
     the accounts' segment and region and the family filter."""
-    period, p1 = _period("r.month", start, end)
+    period, p1 = qf.period("r.month", start, end)
     fam = "(? IS NULL OR r.product_family = ?)"
-    dims, p2 = _dims("a", segment=segment, region=region)
+    dims, p2 = qf.dims("a", segment=segment, region=region)
     return read(
         path,
         "SELECT r.month, r.product_family, sum(r.recognized_usd) AS recognized_usd "
@@ -212,8 +196,8 @@ def invoices_in_period(
 ) -> pd.DataFrame:
     """Invoices dated within the period (or one month of it), of the filtered accounts (or one
     account), newest first."""
-    period, p1 = _period("date_trunc('month', i.invoice_date)", start, end)
-    dims, p2 = _dims("a", segment=segment, region=region)
+    period, p1 = qf.period("date_trunc('month', i.invoice_date)", start, end)
+    dims, p2 = qf.dims("a", segment=segment, region=region)
     return read(
         path,
         "SELECT i.invoice_key, i.invoice_date, i.account_id, a.account_name, i.currency, "
@@ -231,7 +215,7 @@ def filtered_accounts(
     path: Path, segment: str | None = None, region: str | None = None
 ) -> pd.DataFrame:
     """Account ids and names of the segment and region (the account pickers' options)."""
-    dims, params = _dims("a", segment=segment, region=region)
+    dims, params = qf.dims("a", segment=segment, region=region)
     return read(
         path,
         "SELECT a.account_id, a.account_name, a.segment, a.region, a.status "
@@ -245,7 +229,7 @@ def collections_in_period(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """collections_monthly within the period (company-wide), newest first."""
-    period, params = _period("month", start, end)
+    period, params = qf.period("month", start, end)
     return read(
         path,
         f"SELECT * FROM {relation('marts', 'collections_monthly')} WHERE {period} "
@@ -261,7 +245,7 @@ def retention_in_period(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """retention_monthly within the period (company-wide), oldest first."""
-    period, params = _period("month", start, end)
+    period, params = qf.period("month", start, end)
     return read(
         path,
         "SELECT month, active_accounts, churned_accounts, logo_churn_rate, gross_mrr_churn_rate, "
@@ -332,7 +316,7 @@ def account_margin_month(
     """account_margin_monthly of one month (default: its latest) for the segment and region,
     largest revenue first."""
     rel = relation("marts", "account_margin_monthly")
-    dims, params = _dims("m", segment=segment, region=region)
+    dims, params = qf.dims("m", segment=segment, region=region)
     return read(
         path,
         "SELECT m.month, m.account_id, a.account_name, m.segment, m.region, m.revenue_usd, "

@@ -26,6 +26,22 @@ def month_start(column: str) -> str:
     return f"CAST(date_trunc('month', {column}) AS DATE)"
 
 
+#: The dimension columns a filter may name.
+DIMENSIONS = frozenset({"segment", "region", "product_family"})
+
+
+def dims(alias: str, **values: str | None) -> tuple[str, list[Any]]:
+    """`(? IS NULL OR alias.col = ?)` per dimension given (segment, region, product_family; the
+    names are checked here, the values bound); `true` without any."""
+    parts, params = [], []
+    for col, value in values.items():
+        if col not in DIMENSIONS:
+            raise ValueError(f"{col!r} is not a filter dimension ({sorted(DIMENSIONS)})")
+        parts.append(f"(?::VARCHAR IS NULL OR {alias}.{col} = ?)")
+        params += [value, value]
+    return " AND ".join(parts) or "true", params
+
+
 def account_dims(alias: str, segment: str | None, region: str | None) -> tuple[str, list[Any]]:
     """Rows whose account (dim_accounts joined as `alias`) is of the segment and region; None
     means all, and rows without a known account are kept only then."""
