@@ -34,7 +34,7 @@ demo: manifest  ## sample company → warehouse → dashboard (prints its URL)
 	$(BIN)/subops demo
 
 test: manifest  ## every test: unit, dbt, integration, browser
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 dev: manifest  ## Dagster UI on localhost:3000
 	$(BIN)/subops dev

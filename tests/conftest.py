@@ -27,3 +27,31 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("DAGSTER_HOME", None)
     else:
         os.environ["DAGSTER_HOME"] = old
+
+
+#: Seconds the slow test modules take in a full run (setup included), measured with
+#: `pytest --durations`. `make test` runs `--dist loadfile --no-loadscope-reorder`: the two
+#: workers take whole modules in collection order, so the longest start first and the many
+#: short ones fill the gaps at the end (longest-processing-time-first). The dashboards module
+#: listed builds the session warehouse the other dashboard modules then reuse.
+SLOW_MODULES: dict[str, int] = {
+    "tests/warehouse/test_build_generated.py": 175,
+    "tests/warehouse/test_build.py": 140,
+    "tests/dashboards/test_dashboard_app.py": 100,
+    "tests/reliability/test_failures.py": 90,
+    "tests/reliability/test_hostile_build.py": 85,
+    "tests/warehouse/test_ops_marts_generated.py": 70,
+    "tests/reliability/test_implausible.py": 58,
+    "tests/dagster/test_definitions.py": 50,
+    "tests/dashboards/test_dashboard_browser.py": 45,
+    "tests/dbt/test_dbt_build_mid_month.py": 35,
+    "tests/dbt/test_dbt_build.py": 32,
+    "tests/dbt/test_mrr_playbook.py": 30,
+    "tests/reliability/test_semantic_layer.py": 16,
+    "tests/reliability/test_incremental.py": 10,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Longest modules first (a stable sort: tests keep their order within a module)."""
+    items.sort(key=lambda item: -SLOW_MODULES.get(item.nodeid.split("::")[0], 0))
