@@ -68,6 +68,27 @@ def margin_cube(
     )
 
 
+def _margin_by(
+    by: str,
+    path: Path,
+    start: dt.date | None,
+    end: dt.date | None,
+    segment: str | None,
+    region: str | None,
+    family: str | None,
+) -> pd.DataFrame:
+    """Per month and `by` value (the filter's value only, when set): the cube's cells of the
+    other two filters."""
+    where, params = _cube(start, end, segment, region, family, by=by)
+    return read(
+        path,
+        f"SELECT month, {by}, {CUBE_COLUMNS} "
+        f"FROM {relation('marts', 'gross_margin_monthly')} WHERE {where} "
+        f"ORDER BY month, {by}",
+        params,
+    )
+
+
 def margin_by_family(
     path: Path,
     start: dt.date | None = None,
@@ -76,16 +97,8 @@ def margin_by_family(
     region: str | None = None,
     family: str | None = None,
 ) -> pd.DataFrame:
-    """Per month and product family (the filter's family only, when set): the cube's cells of
-    the segment and region filters."""
-    where, params = _cube(start, end, segment, region, family, by="product_family")
-    return read(
-        path,
-        f"SELECT month, product_family, {CUBE_COLUMNS} "
-        f"FROM {relation('marts', 'gross_margin_monthly')} WHERE {where} "
-        "ORDER BY month, product_family",
-        params,
-    )
+    """Per month and product family: the cube's cells of the segment and region filters."""
+    return _margin_by("product_family", path, start, end, segment, region, family)
 
 
 def margin_by_segment(
@@ -96,16 +109,8 @@ def margin_by_segment(
     region: str | None = None,
     family: str | None = None,
 ) -> pd.DataFrame:
-    """Per month and segment (the filter's segment only, when set): the cube's cells of the
-    region and product family filters."""
-    where, params = _cube(start, end, segment, region, family, by="segment")
-    return read(
-        path,
-        f"SELECT month, segment, {CUBE_COLUMNS} "
-        f"FROM {relation('marts', 'gross_margin_monthly')} WHERE {where} "
-        "ORDER BY month, segment",
-        params,
-    )
+    """Per month and segment: the cube's cells of the region and product family filters."""
+    return _margin_by("segment", path, start, end, segment, region, family)
 
 
 def cohort_margin(
