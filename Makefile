@@ -61,3 +61,7 @@ bench: manifest  ## benchmark harness (a later issue)
 
 clean:  ## remove generated data and build outputs (keeps .venv)
 	rm -rf data/landing data/landing.truth data/warehouse dbt_project/target dbt_project/logs
+
+.PHONY: serve
+serve: manifest  ## subops as a service: Dagster daemon (schedule, sensor, alerts), Dagster UI, dashboard
+	$(BIN)/subops serve

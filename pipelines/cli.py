@@ -86,12 +86,32 @@ def _settings(landing: Path | None = None, warehouse_dir: Path | None = None) ->
 
 
 def _dagster_env() -> dict[str, str]:
-    """DAGSTER_HOME under data/ with telemetry off, so nothing is written to ~/.dagster."""
+    """DAGSTER_HOME under data/ with telemetry off, so nothing is written to ~/.dagster; its
+    storage in PostgreSQL when SUBOPS_DAGSTER_PG_URL is set (see _postgres_env)."""
     from pipelines.defs.instance import ensure_dagster_home
 
     home = Path(os.environ.get("DAGSTER_HOME", PROJECT_ROOT / "data" / "dagster_home"))
-    ensure_dagster_home(home)
-    return {**os.environ, "DAGSTER_HOME": str(home)}
+    pg = _postgres_env()
+    ensure_dagster_home(home, postgres=bool(pg))
+    return {**os.environ, **pg, "DAGSTER_HOME": str(home)}
+
+
+def _postgres_env() -> dict[str, str]:
+    """SUBOPS_DAGSTER_PG_URL for Dagster's own config (it reads the URL from the environment,
+    so it is never written to dagster.yaml), also when it comes from subops.toml."""
+    from pipelines.defs.instance import PG_URL_ENV
+
+    url = get_settings().dagster_pg_url
+    if url is None or not url.get_secret_value():
+        return {}
+    try:
+        import dagster_postgres  # noqa: F401
+    except ImportError as exc:
+        raise SubopsError(
+            f"{PG_URL_ENV} is set but dagster-postgres is not installed: install the extra "
+            "(uv sync --extra postgres, or pip install 'subops[postgres]'), or unset it"
+        ) from exc
+    return {PG_URL_ENV: url.get_secret_value()}
 
 
 @app.command(
@@ -291,6 +311,161 @@ def dev(port: Annotated[int, typer.Option(help="Port of the Dagster UI.")] = 300
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-p", str(port)]
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(cmd, env=env, check=True, cwd=PROJECT_ROOT)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops serve                              # settings from SUBOPS_* / subops.toml\n\n"
+        "  SUBOPS_SCHEDULE_ENABLED=true SUBOPS_SENSOR_ENABLED=true subops serve\n\n"
+        "  subops serve --host 0.0.0.0 --dagster-port 3000 --dashboard-port 8501"
+    )
+)
+def serve(
+    landing: LandingOpt = None,
+    warehouse_dir: WarehouseOpt = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Listen address (env SUBOPS_SERVE_HOST).")
+    ] = None,
+    dagster_port: Annotated[
+        int | None, typer.Option("--dagster-port", help="Dagster UI port (SUBOPS_DAGSTER_PORT).")
+    ] = None,
+    dashboard_port: Annotated[
+        int | None,
+        typer.Option("--dashboard-port", help="Dashboard port (SUBOPS_DASHBOARD_PORT)."),
+    ] = None,
+    defs_module: Annotated[
+        str, typer.Option("--defs-module", hidden=True, help="Code location (tests).")
+    ] = "pipelines.definitions",
+) -> None:
+    """Run subops as a service: the Dagster daemon (schedule, sensors, alerts), the Dagster UI
+    and the dashboard, supervised; Ctrl+C or SIGTERM stops them all.
+
+    The nightly schedule runs when SUBOPS_SCHEDULE_ENABLED=true, the new-extracts sensor when
+    SUBOPS_SENSOR_ENABLED=true. If one process dies, all stop and serve exits 1 (let systemd or
+    the container runtime restart it). See docs/deploy.md.
+    """
+    settings = get_settings(
+        landing_dir=landing,
+        warehouse_dir=warehouse_dir,
+        serve_host=host,
+        dagster_port=dagster_port,
+        dashboard_port=dashboard_port,
+    )
+    code = _run_service(settings, defs_module)
+    if code:
+        raise typer.Exit(code)
+
+
+def _run_service(settings: Settings, defs_module: str) -> int:
+    """Prepare DAGSTER_HOME and the children's environment, print what is on, supervise."""
+    from pipelines.service.notify import channels
+    from pipelines.service.supervise import DEFS_MODULE, Supervisor, service_children
+
+    if defs_module == DEFS_MODULE:
+        from pipelines.dbt_project import ensure_manifest
+
+        ensure_manifest()  # a dbt parse error as one line here, not a trace in the UI
+    env = _dagster_env()
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    env.update(
+        SUBOPS_LANDING_DIR=str(settings.landing_dir.resolve()),
+        SUBOPS_WAREHOUSE_DIR=str(settings.warehouse_dir.resolve()),
+        SUBOPS_SERVE_HOST=settings.serve_host,
+        SUBOPS_DAGSTER_PORT=str(settings.dagster_port),
+        SUBOPS_DASHBOARD_PORT=str(settings.dashboard_port),
+        SUBOPS_SCHEDULE_ENABLED=str(settings.schedule_enabled).lower(),
+        SUBOPS_SENSOR_ENABLED=str(settings.sensor_enabled).lower(),
+        PYTHONPATH=os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    )
+    on = {True: "on", False: "off"}
+    stale = settings.alert_stale_hours
+    facts = [
+        f"landing {settings.landing_dir.resolve()}"
+        + ("" if settings.landing_dir.is_dir() else " (does not exist yet)"),
+        f"warehouse {settings.warehouse_dir.resolve()}",
+        f"DAGSTER_HOME {env['DAGSTER_HOME']} "
+        f"(storage: {'PostgreSQL' if settings.dagster_pg_url else 'SQLite'})",
+        f"nightly schedule {on[settings.schedule_enabled]} (0 2 * * * "
+        f"{settings.schedule_timezone}), new-extracts sensor {on[settings.sensor_enabled]}",
+        f"alerts via {', '.join(channels(settings)) or 'nothing (no webhook or SMTP set)'}; "
+        f"quarantine above {settings.alert_quarantine_threshold:.1%}, "
+        + (f"sources stale after {stale:g} h" if stale > 0 else "no freshness check"),
+    ]
+    for fact in facts:
+        _say(f"serve: {fact}")
+    children = service_children(settings, Path(env["DAGSTER_HOME"]), defs_module=defs_module)
+    return Supervisor(children, env=env, cwd=Path.cwd(), say=_say).run()
+
+
+def _say(line: str) -> None:
+    """One line of serve's log, as it is (children's output may hold brackets, no markup)."""
+    print(line, flush=True)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops runs                          # the last 20 builds\n\n"
+        "  subops runs --limit 100 --warehouse-dir /srv/subops/warehouse"
+    )
+)
+def runs(
+    limit: Annotated[int, typer.Option(help="How many builds to list.", min=1)] = 20,
+    warehouse_dir: WarehouseOpt = None,
+) -> None:
+    """Recent builds, newest first: when, as-of date, outcome, rows, quarantined, duration.
+
+    Every build is a line of <warehouse>/logs/runs.jsonl (the index: a failed build's file is
+    removed unless SUBOPS_KEEP_FAILED_BUILDS); where the build file still exists, its audit.runs
+    row is shown instead, and the published warehouse's audit.runs adds older builds.
+    """
+    from rich.text import Text
+
+    from pipelines.service.history import recent_runs
+
+    settings = _settings(warehouse_dir=warehouse_dir)
+    rows = recent_runs(settings, limit)
+    if not rows:
+        raise SubopsError(
+            f"no builds recorded in {settings.warehouse_dir} (logs/runs.jsonl, audit.runs): "
+            "run `subops build`, or pass --warehouse-dir"
+        )
+    table = Table(
+        title=f"builds in {settings.warehouse_dir}",
+        caption="why: the one-line cause · subops status: the published build",
+    )
+    for name, justify in (
+        ("finished (UTC)", "left"),
+        ("as of", "left"),
+        ("outcome", "left"),
+        ("rows", "right"),
+        ("quarantined", "right"),
+        ("took", "right"),
+        ("build / why", "left"),
+    ):
+        table.add_column(name, justify=justify, no_wrap=name != "build / why")  # type: ignore[arg-type]
+
+    def num(n: int | None) -> str:
+        return "" if n is None else f"{n:,}"
+
+    for r in rows:
+        took = "" if r.seconds is None else f"{r.seconds:.0f} s"
+        when = r.finished_at.strftime("%Y-%m-%d %H:%M") if r.finished_at else ""
+        detail = r.failure_reason if r.status != "published" and r.failure_reason else r.build_file
+        style = "green" if r.status == "published" else "red"
+        table.add_row(
+            when,
+            str(r.as_of_date or ""),
+            Text(r.outcome, style=style),
+            num(r.rows_loaded),
+            num(r.rows_quarantined),
+            took,
+            Text(" ".join(str(detail or "").split())),
+        )
+    console.print(table)
 
 
 @app.command(epilog="Examples:\n\n  subops status\n\n  subops status --warehouse-dir /srv/wh")

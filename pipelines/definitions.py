@@ -9,9 +9,11 @@ from pipelines.defs.ingest.assets import RAW_ASSETS, RAW_KEYS, REFERENCES_KEY, r
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import (
     failed_build_sensor,
+    freshness_sensor,
     new_extracts_sensor,
     nightly_job,
     nightly_schedule,
+    published_build_sensor,
 )
 from pipelines.defs.warehouse.assets import published_asset, warehouse_build
 from pipelines.settings import Settings, get_settings
@@ -27,7 +29,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[warehouse_build, *RAW_ASSETS, reference_breaches, *dbt, publish],
         jobs=[nightly_job],
         schedules=[nightly_schedule(settings)],
-        sensors=[new_extracts_sensor, failed_build_sensor],
+        sensors=[
+            new_extracts_sensor(settings),
+            failed_build_sensor,
+            published_build_sensor,
+            freshness_sensor(settings),
+        ],
         resources={"warehouse": WarehouseResource.from_settings(settings), "dbt": dbt_resource()},
     )
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +74,58 @@ class Settings(BaseSettings):
         None,
         description="HTTP header holding the signed-in user's e-mail, set by an authenticating "
         "proxy in front of the dashboard (used when st.login/OIDC is not configured)",
+    )
+    # --- the service (`subops serve`) and its alerts: docs/deploy.md -----------------------
+    schedule_enabled: bool = Field(
+        False, description="subops serve: the nightly schedule starts running (else stopped)"
+    )
+    sensor_enabled: bool = Field(
+        False, description="subops serve: the new-extracts sensor starts running (else stopped)"
+    )
+    serve_host: str = Field(
+        "127.0.0.1",
+        description="address the Dagster UI and the dashboard listen on (0.0.0.0: every "
+        "interface, e.g. in a container)",
+    )
+    dagster_port: int = Field(3000, description="port of the Dagster UI under subops serve")
+    dagster_url: str | None = Field(
+        None,
+        description="the Dagster UI's address as operators open it, for links in alerts "
+        "(default http://localhost:<dagster_port>)",
+    )
+    dagster_pg_url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL URL for Dagster's run, event and schedule storage "
+        "(dagster-postgres); unset: SQLite files in DAGSTER_HOME",
+    )
+    alert_webhook_url: SecretStr | None = Field(
+        None, description='webhook receiving alerts as Slack-compatible JSON {"text": ...}'
+    )
+    alert_email_to: str | None = Field(
+        None, description="comma-separated e-mail addresses receiving alerts (needs smtp_host)"
+    )
+    smtp_host: str | None = Field(None, description="SMTP server sending alert e-mails")
+    smtp_port: int = Field(587, description="SMTP port (587 STARTTLS, 465 SSL, 25 none)")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="how the SMTP connection is encrypted"
+    )
+    smtp_user: str | None = Field(None, description="SMTP login (unset: no login)")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_from: str | None = Field(
+        None, description="sender of alert e-mails (default: smtp_user, else subops@<host>)"
+    )
+    alert_quarantine_threshold: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="a published build whose quarantined rows exceed this share of the rows "
+        "it read alerts (0: any quarantined row; 1: never)",
+    )
+    alert_stale_hours: float = Field(
+        36,
+        ge=0,
+        description="alert when a source's latest extract is older than this many hours "
+        "(0: no freshness alerts)",
     )
 
     @classmethod

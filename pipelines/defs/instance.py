@@ -19,11 +19,32 @@ concurrency:
         limit: 1
 """
 
+#: The environment variable Dagster reads the PostgreSQL URL from: the URL (a secret) is never
+#: written into dagster.yaml.
+PG_URL_ENV = "SUBOPS_DAGSTER_PG_URL"
 
-def ensure_dagster_home(home: Path) -> Path:
-    """Create DAGSTER_HOME with subops' dagster.yaml (kept if one exists)."""
+#: Runs, event logs and schedule state in PostgreSQL (dagster-postgres), for `subops serve`.
+DAGSTER_YAML_POSTGRES = (
+    DAGSTER_YAML
+    + f"""storage:
+  postgres:
+    postgres_url:
+      env: {PG_URL_ENV}
+"""
+)
+
+
+def ensure_dagster_home(home: Path, *, postgres: bool | None = None) -> Path:
+    """Create DAGSTER_HOME with subops' dagster.yaml: SQLite storage in the folder, or
+    PostgreSQL when `postgres` (SUBOPS_DAGSTER_PG_URL is set; None: as it is, SQLite when new).
+    A dagster.yaml subops wrote is switched between the two; one edited by hand is kept."""
     home.mkdir(parents=True, exist_ok=True)
     cfg = home / "dagster.yaml"
-    if not cfg.exists():
-        cfg.write_text(DAGSTER_YAML)
+    current = cfg.read_text() if cfg.exists() else None
+    if current is None:
+        cfg.write_text(DAGSTER_YAML_POSTGRES if postgres else DAGSTER_YAML)
+    elif postgres is not None and current in (DAGSTER_YAML, DAGSTER_YAML_POSTGRES):
+        want = DAGSTER_YAML_POSTGRES if postgres else DAGSTER_YAML
+        if current != want:
+            cfg.write_text(want)
     return home

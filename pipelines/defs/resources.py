@@ -46,6 +46,13 @@ class WarehouseResource(dg.ConfigurableResource):
     extract_future_tolerance_days: int
     fx_max_rate_age_days: int
     keep_failed_builds: bool
+    # alerts of daemon-run builds (the run-status and freshness sensors). Secrets (webhook URL,
+    # SMTP password) are not mirrored: Dagster shows resource config in its UI, so `settings()`
+    # reads them from the environment (or subops.toml) of the code server.
+    alert_quarantine_threshold: float
+    alert_stale_hours: float
+    dagster_port: int
+    dagster_url: str | None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> "WarehouseResource":

@@ -1,16 +1,28 @@
-"""The nightly job, its 02:00 schedule, and a sensor that builds when new extracts land."""
+"""The nightly job, its 02:00 schedule, a sensor that builds when new extracts land, the
+run-status sensors that record and alert on builds the daemon ran, and the hourly freshness
+check. Schedule and new-extracts sensor start RUNNING when SUBOPS_SCHEDULE_ENABLED /
+SUBOPS_SENSOR_ENABLED say so (`subops serve`), STOPPED otherwise."""
 
+import datetime as dt
 import hashlib
+from pathlib import Path
 
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_TAG, WarehouseResource
+from pipelines.service.alerts import build_finished, check_freshness, run_url
+from pipelines.service.history import record_daemon_run
 from pipelines.settings import Settings
-from pipelines.warehouse.failures import record_failure, step_errors
+from pipelines.warehouse.failures import failure_reason, record_failure, step_errors
 from pipelines.warehouse.pending import landing_scan, pending_files, refusals_changed
 from pipelines.warehouse.publish import find_build
 
 NIGHTLY_JOB = "nightly_build"
+#: `run_build` tags its in-process runs: `finish` records and alerts on them, so the daemon's
+#: run-status sensors (which see every run of the instance) leave them alone.
+IN_PROCESS_TAG = {"subops/in_process": "true"}
+#: How often the daemon checks each source's latest extract (SUBOPS_ALERT_STALE_HOURS).
+FRESHNESS_INTERVAL_SECONDS = 3600
 
 #: Everything, in one process, one step at a time: a DuckDB file has one writer.
 nightly_job = dg.define_asset_job(
@@ -22,41 +34,121 @@ nightly_job = dg.define_asset_job(
 )
 
 
+def _sensor_status(on: bool) -> dg.DefaultSensorStatus:
+    return dg.DefaultSensorStatus.RUNNING if on else dg.DefaultSensorStatus.STOPPED
+
+
 def nightly_schedule(settings: Settings) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name="nightly_build_0200",
         job=nightly_job,
         cron_schedule="0 2 * * *",
         execution_timezone=settings.schedule_timezone,
-        default_status=dg.DefaultScheduleStatus.STOPPED,
+        default_status=(
+            dg.DefaultScheduleStatus.RUNNING
+            if settings.schedule_enabled
+            else dg.DefaultScheduleStatus.STOPPED
+        ),
     )
+
+
+def _in_process(run: dg.DagsterRun) -> bool:
+    return all(run.tags.get(k) == v for k, v in IN_PROCESS_TAG.items())
+
+
+def _run_times(
+    instance: dg.DagsterInstance, run_id: str
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Start and end of a run (UTC, naive like the rest of the warehouse's timestamps)."""
+    try:
+        stats = instance.get_run_stats(run_id)
+    except Exception:  # a run storage that cannot answer: the record goes without times
+        return None, None
+
+    def utc(ts: float | None) -> dt.datetime | None:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).replace(tzinfo=None) if ts else None
+
+    return utc(stats.start_time), utc(stats.end_time or stats.start_time)
 
 
 @dg.run_failure_sensor(
     name="record_failed_build",
     monitored_jobs=[nightly_job],
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def failed_build_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
-    """Scheduled/sensor runs (daemon) record a failed build in its audit.runs, like run_build
-    does for in-process builds; the published warehouse is untouched either way."""
+    """Scheduled/sensor runs (daemon) are recorded like run_build records in-process builds:
+    the reason in the kept build's audit.runs, a line in runs.jsonl, the failed build's files
+    removed, one alert. The published warehouse is untouched either way."""
+    if _in_process(context.dagster_run):
+        return
     settings = warehouse.settings()
     run_id = context.dagster_run.run_id
+    errors = step_errors(context.get_step_failure_events())
+    try:
+        path = find_build(settings, run_id)
+    except FileNotFoundError:  # failed before its build file existed (landing, disk, lock)
+        path = None
+    reason = (
+        record_failure(settings, path, run_id, errors)
+        if path is not None
+        else failure_reason(settings, errors, [])
+    )
+    context.log.info(f"build {path.name if path else run_id} not published: {reason}")
+    url = run_url(settings, run_id)
+    started, finished = _run_times(context.instance, run_id)
+    record = record_daemon_run(
+        settings,
+        run_id,
+        path,
+        published=False,
+        failure_reason=reason,
+        started_at=started,
+        finished_at=finished,
+        run_url=url,
+    )
+    build_finished(settings, record, url)
+
+
+@dg.run_status_sensor(
+    name="record_published_build",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[nightly_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def published_build_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    """A build the daemon ran and published: its line in runs.jsonl, and an alert when it
+    quarantined too many rows or ends a run of failures (recovery)."""
+    if _in_process(context.dagster_run):
+        return
+    settings = warehouse.settings()
+    run_id = context.dagster_run.run_id
+    path: Path | None
     try:
         path = find_build(settings, run_id)
     except FileNotFoundError:
-        return
-    reason = record_failure(settings, path, run_id, step_errors(context.get_step_failure_events()))
-    context.log.info(f"build {path.name} not published: {reason}")
+        path = None
+    published = bool(
+        path is not None
+        and settings.current_warehouse.exists()
+        and settings.current_warehouse.resolve() == path.resolve()
+    )
+    url = run_url(settings, run_id)
+    started, finished = _run_times(context.instance, run_id)
+    record = record_daemon_run(
+        settings,
+        run_id,
+        path,
+        published=published,
+        failure_reason=None if published else "the run succeeded but its build is not published",
+        started_at=started,
+        finished_at=finished,
+        run_url=url,
+    )
+    build_finished(settings, record, url)
 
 
-@dg.sensor(
-    name="new_extracts",
-    job=nightly_job,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
-def new_extracts_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+def _new_extracts(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     """Request a build when landing files exist that the published warehouse has not loaded,
     or the files refused under the landing folder changed (run key = digest of both, so each
     change builds once)."""
@@ -72,3 +164,29 @@ def new_extracts_sensor(context: dg.SensorEvaluationContext, warehouse: Warehous
     ]
     digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
     return dg.RunRequest(run_key=f"extracts-{digest}", tags={"subops/new_files": str(len(pending))})
+
+
+def new_extracts_sensor(settings: Settings) -> dg.SensorDefinition:
+    """The new-extracts sensor; RUNNING when SUBOPS_SENSOR_ENABLED."""
+    return dg.sensor(
+        name="new_extracts",
+        job=nightly_job,
+        minimum_interval_seconds=60,
+        default_status=_sensor_status(settings.sensor_enabled),
+    )(_new_extracts)
+
+
+def _freshness(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """Alert when a source's latest extract is older than SUBOPS_ALERT_STALE_HOURS (once per
+    source until it delivers again). Requests no run."""
+    alert = check_freshness(warehouse.settings())
+    return dg.SkipReason(f"alert: {alert.title}" if alert else "no new freshness alert")
+
+
+def freshness_sensor(settings: Settings) -> dg.SensorDefinition:
+    """The hourly freshness check; RUNNING when SUBOPS_ALERT_STALE_HOURS is above 0."""
+    return dg.sensor(
+        name="source_freshness",
+        minimum_interval_seconds=FRESHNESS_INTERVAL_SECONDS,
+        default_status=_sensor_status(settings.alert_stale_hours > 0),
+    )(_freshness)

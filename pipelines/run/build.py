@@ -15,7 +15,7 @@ import dagster as dg
 
 from pipelines.definitions import build_definitions
 from pipelines.defs.instance import ensure_dagster_home
-from pipelines.defs.schedules import NIGHTLY_JOB
+from pipelines.defs.schedules import IN_PROCESS_TAG, NIGHTLY_JOB
 from pipelines.defs.warehouse.assets import BUILD_KEY, BuildConfig
 from pipelines.run.progress import step_progress
 from pipelines.run.summary import BuildResult, finish, summarise
@@ -129,6 +129,7 @@ def run_build(
                     ),
                     instance=instance,
                     raise_on_error=False,
+                    tags=IN_PROCESS_TAG,  # recorded and alerted by `finish`, not the sensors
                 )
                 success, errors = res.success, step_errors(res.all_events)
             except Exception as exc:  # the run itself broke, e.g. its storage hit a full disk

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contract.model import LANDING_REJECT_REASONS
+from pipelines.service.alerts import build_finished
 from pipelines.settings import Settings
 from pipelines.warehouse.audit import DBT_TEST_SKIPPED
 from pipelines.warehouse.failures import (
@@ -220,14 +221,18 @@ def run_record(out: BuildResult) -> dict[str, object]:
 
 
 def finish(settings: Settings, out: BuildResult) -> None:
-    """After a run: its record in runs.jsonl, its reason at the end of its log, and a failed
-    build's files removed (a full disk stays full otherwise). Each part may fail alone."""
+    """After a run: its record in runs.jsonl, its reason at the end of its log, a failed
+    build's files removed (a full disk stays full otherwise), and the alert it deserves (see
+    pipelines.service.alerts). Each part may fail alone."""
     remove = not out.published and out.build_file is not None and not settings.keep_failed_builds
     out.build_removed = remove  # the record says what happens next
-    written = append_run_record(settings, run_record(out))
+    record = run_record(out)
+    written = append_run_record(settings, record)
     if remove and out.build_file is not None:
         out.build_removed = remove_build_files(out.build_file, settings)
         if not written:  # the disk was full: there is room again now
-            append_run_record(settings, run_record(out))
+            record = run_record(out)
+            append_run_record(settings, record)
     if out.failure_reason:
         append_to_log(out.log_file, [f"why: {out.failure_reason}"])
+    build_finished(settings, record)  # the alert (failure, quarantine, recovery); never raises
