@@ -107,7 +107,7 @@ def service_children(
     defs_module: str = DEFS_MODULE,
     code_port: int | None = None,
 ) -> list[Child]:
-    """The four processes of `subops serve`, in start order."""
+    """The four processes of `subops serve`, in start order (stopped in reverse)."""
     code_port = code_port or free_port()
     workspace = write_workspace(dagster_home, code_port)
     host, probe = settings.serve_host, _local(settings.serve_host)
@@ -122,27 +122,27 @@ def service_children(
         "--server.port", str(dash), "--server.address", host,
         "--server.headless", "true", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    return [
-        Child("code", code_argv, ready=lambda: port_open("127.0.0.1", code_port), wait=True),
-        # warnings only: every sensor tick (twice a minute) would be a line; ticks, runs and
-        # their logs are in the Dagster UI, outcomes come as alerts
-        Child(
-            "daemon",
-            [_bin("dagster-daemon"), "run", "-w", str(workspace), "--log-level", "warning"],
-        ),
-        Child(
-            "webserver",
-            [_bin("dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(web)],
-            ready=lambda: http_ok(f"http://{probe}:{web}/server_info"),
-            url=f"http://{probe}:{web}",
-        ),
-        Child(
-            "dashboard",
-            dash_argv,
-            ready=lambda: http_ok(f"http://{probe}:{dash}/_stcore/health"),
-            url=f"http://{probe}:{dash}",
-        ),
-    ]
+    dashboard = Child(
+        "dashboard",
+        dash_argv,
+        ready=lambda: http_ok(f"http://{probe}:{dash}/_stcore/health"),
+        url=f"http://{probe}:{dash}",
+    )
+    code = Child("code", code_argv, ready=lambda: port_open("127.0.0.1", code_port), wait=True)
+    # warnings only: every sensor tick (twice a minute) would be a line; ticks, runs and their
+    # logs are in the Dagster UI, outcomes come as alerts
+    daemon = Child(
+        "daemon", [_bin("dagster-daemon"), "run", "-w", str(workspace), "--log-level", "warning"]
+    )
+    webserver = Child(
+        "webserver",
+        [_bin("dagster-webserver"), "-w", str(workspace), "-h", host, "-p", str(web)],
+        ready=lambda: http_ok(f"http://{probe}:{web}/server_info"),
+        url=f"http://{probe}:{web}",
+    )
+    # the dashboard needs no Dagster: it starts while the code server loads. The daemon and the
+    # webserver wait for the code server (started earlier, they log its absence as errors).
+    return [dashboard, code, daemon, webserver]
 
 
 class Supervisor:
