@@ -454,7 +454,8 @@ def runs(
     for r in rows:
         took = "" if r.seconds is None else f"{r.seconds:.0f} s"
         when = r.finished_at.strftime("%Y-%m-%d %H:%M") if r.finished_at else ""
-        detail = r.failure_reason if r.status != "published" and r.failure_reason else r.build_file
+        build = (r.build_file or "").removesuffix(".duckdb")
+        detail = r.failure_reason if r.status != "published" and r.failure_reason else build
         style = "green" if r.status == "published" else "red"
         table.add_row(
             when,

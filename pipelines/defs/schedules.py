@@ -31,6 +31,9 @@ nightly_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
     tags=WRITER_TAG,
     description="Load new extracts into a new build file, check, dbt build, publish.",
+    # runs the daemon launches print warnings and errors only (to `subops serve`'s output): every
+    # event is in the Dagster UI's run log. `run_build` passes its own logger config.
+    config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
 )
 
 

@@ -224,7 +224,7 @@ def _decide_freshness(
             "stale",
             f"subops: no new extract from {names} for more than {hours}",
             f"{first.source}'s latest extract is {first.latest_extract}, "
-            f"{first.age_hours:.0f} h old (allowed: {hours}, SUBOPS_ALERT_STALE_HOURS)"
+            f"{first.age} old (allowed: {hours}, SUBOPS_ALERT_STALE_HOURS)"
             + (f"; also stale: {', '.join(others)}" if others else ""),
             f"{landing}/{first.source}/ — is the export job that delivers it running?",
         )

@@ -26,8 +26,15 @@ class SourceAge:
     latest_at: dt.datetime  # UTC, naive: the moment the extract covers up to
     age_hours: float
 
+    @property
+    def age(self) -> str:
+        """`52 h`, or `12 days` from three days on."""
+        return (
+            f"{self.age_hours / 24:.0f} days" if self.age_hours >= 72 else f"{self.age_hours:.0f} h"
+        )
+
     def describe(self) -> str:
-        return f"{self.source} (latest extract {self.latest_extract}, {self.age_hours:.0f} h old)"
+        return f"{self.source} (latest extract {self.latest_extract}, {self.age} old)"
 
 
 def extract_moment(extract_id: str) -> dt.datetime | None:
