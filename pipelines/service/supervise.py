@@ -226,13 +226,15 @@ class Supervisor:
         old = self._install()
         code = 0
         try:
+            started = True
             for child in self.children:
                 if self._stop.is_set():
                     break
                 self._start(child)
                 if child.wait and not self._wait_ready(child, ready_timeout):
+                    started = False  # died, stopped, or not ready in time
                     break
-            while not self._stop.is_set() and self._dead() is None:
+            while started and not self._stop.is_set() and self._dead() is None:
                 for c in self.children:
                     self._check_ready(c)
                 self._stop.wait(0.5)
@@ -245,7 +247,8 @@ class Supervisor:
                         "the others (the service manager restarts subops serve)"
                     )
                 else:
-                    self.say("serve: a child was not ready in time; stopping")
+                    waited = next(c.name for c in self.children if c.wait and not c.is_ready)
+                    self.say(f"serve: {waited} not ready after {ready_timeout:.0f} s; stopping")
             else:
                 self.say(f"serve: {self._stop_reason or 'stop'} received; stopping")
         finally:

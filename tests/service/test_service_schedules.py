@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pytest
-from conftest import Inbox
 from landing_fixture import DAYS, clean_rows, write_extract, write_with_bad_rows
+from service_helpers import Inbox
 from typer.testing import CliRunner
 
 from pipelines.cli import app

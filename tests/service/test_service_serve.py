@@ -125,3 +125,15 @@ def test_a_child_that_dies_stops_the_others_and_serve_exits_1(tmp_path: Path):
     assert "serve: stubborn did not stop within 2 s; killed" in said
     for c in children:
         assert c.proc is not None and group_pids(c.proc.pid) == []
+
+
+def test_a_child_never_ready_stops_serve_with_exit_1(tmp_path: Path):
+    said: list[str] = []
+    slow = Child("slow", [sys.executable, "-c", "import time; time.sleep(60)"], ready=lambda: False)
+    slow.wait = True
+    later = _child("later", "import time; time.sleep(60)")
+    sup = Supervisor([slow, later], env=dict(os.environ), cwd=tmp_path, say=said.append)
+    assert sup.run(ready_timeout=1.0) == 1
+    assert "serve: slow not ready after 1 s; stopping" in said
+    assert later.proc is None  # never started: it waits for the one before
+    assert slow.proc is not None and group_pids(slow.proc.pid) == []
