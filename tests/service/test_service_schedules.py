@@ -2,7 +2,9 @@
 new-extracts sensor start RUNNING when enabled and request the nightly build; the build they
 request runs and publishes; the run-status sensors record daemon runs in runs.jsonl and alert
 (failure, then recovery with too much quarantine); the freshness sensor reports stale sources.
-One real build (the hand-made landing folder), shared by the module."""
+One real build of the hand-made landing folder, shared by the module, with dbt left out of the
+graph as in tests/dagster/test_shell_project.py: loading, checks and publication run, the marts
+are tested elsewhere, and the module takes seconds instead of a minute."""
 
 from __future__ import annotations
 
@@ -18,7 +20,6 @@ from service_helpers import Inbox
 from typer.testing import CliRunner
 
 from pipelines.cli import app
-from pipelines.definitions import build_definitions
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import NIGHTLY_JOB, failed_build_sensor, published_build_sensor
 from pipelines.settings import Settings, get_settings
@@ -56,8 +57,11 @@ def _status_context(night: Night, res: dg.ExecuteInProcessResult, name: str, eve
 
 @pytest.fixture(scope="module")
 def night(tmp_path_factory: pytest.TempPathFactory, module_webhook: Inbox) -> Iterator[Night]:
+    import pipelines.definitions as definitions
+
     root = tmp_path_factory.mktemp("night")
     mp = pytest.MonkeyPatch()
+    mp.setattr(definitions, "build_dbt_assets", lambda: [])
     # the sensors read secrets from the environment (never from Dagster's resource config)
     mp.setenv("SUBOPS_ALERT_WEBHOOK_URL", module_webhook.url)
     s = get_settings(
@@ -68,7 +72,9 @@ def night(tmp_path_factory: pytest.TempPathFactory, module_webhook: Inbox) -> It
         dagster_url=DAGSTER_URL,
     )
     write_with_bad_rows(s.landing_dir)
-    night = Night(s, build_definitions(s), dg.DagsterInstance.ephemeral(), module_webhook)
+    night = Night(
+        s, definitions.build_definitions(s), dg.DagsterInstance.ephemeral(), module_webhook
+    )
 
     # a tick of the schedule, and the sensor seeing the new landing files
     schedule = night.defs.resolve_schedule_def("nightly_build_0200")
@@ -126,6 +132,8 @@ def test_enabled_schedule_and_sensor_start_running_and_request_the_nightly_build
     assert night.sensor_request is not None
     assert night.sensor_request.run_key and night.sensor_request.run_key.startswith("extracts-")
     assert night.sensor_request.tags["subops/new_files"] == "34"
+    from pipelines.definitions import build_definitions
+
     off = build_definitions(night.settings.model_copy(update={"schedule_enabled": False}))
     assert off.resolve_schedule_def("nightly_build_0200").default_status == (
         dg.DefaultScheduleStatus.STOPPED
