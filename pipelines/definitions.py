@@ -8,6 +8,7 @@ from pipelines.defs.dbt.assets import build_dbt_assets, dbt_resource
 from pipelines.defs.ingest.assets import RAW_ASSETS, RAW_KEYS, REFERENCES_KEY, reference_breaches
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.schedules import (
+    canceled_build_sensor,
     failed_build_sensor,
     freshness_sensor,
     new_extracts_sensor,
@@ -32,6 +33,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         sensors=[
             new_extracts_sensor(settings),
             failed_build_sensor,
+            canceled_build_sensor,
             published_build_sensor,
             freshness_sensor(settings),
         ],

@@ -10,6 +10,8 @@ from pipelines.defs.resources import WRITER_TAG
 #: `dagster dev` / the daemon). In-process builds (`run_build`) take a file lock instead. The
 #: writer steps also share the pool WRITER_POOL: set `concurrency: pools: default_limit: 1`
 #: where a daemon frees slots of crashed runs (without one, a killed run can hold its slot).
+#: Run monitoring (daemon): a run still going after 6 hours is stopped, so a run whose process
+#: died (a crash, a kill) cannot hold the one-run queue for ever.
 DAGSTER_YAML = f"""telemetry:
   enabled: false
 concurrency:
@@ -17,7 +19,21 @@ concurrency:
     tag_concurrency_limits:
       - key: "{next(iter(WRITER_TAG))}"
         limit: 1
+run_monitoring:
+  enabled: true
+  max_runtime_seconds: {6 * 3600}
 """
+#: What earlier versions wrote (still ours: switched like the current ones).
+_EARLIER_YAMLS = (
+    f"""telemetry:
+  enabled: false
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: "{next(iter(WRITER_TAG))}"
+        limit: 1
+""",
+)
 
 #: The environment variable Dagster reads the PostgreSQL URL from: the URL (a secret) is never
 #: written into dagster.yaml.
@@ -43,7 +59,7 @@ def ensure_dagster_home(home: Path, *, postgres: bool | None = None) -> Path:
     current = cfg.read_text() if cfg.exists() else None
     if current is None:
         cfg.write_text(DAGSTER_YAML_POSTGRES if postgres else DAGSTER_YAML)
-    elif postgres is not None and current in (DAGSTER_YAML, DAGSTER_YAML_POSTGRES):
+    elif postgres is not None and current in (DAGSTER_YAML, DAGSTER_YAML_POSTGRES, *_EARLIER_YAMLS):
         want = DAGSTER_YAML_POSTGRES if postgres else DAGSTER_YAML
         if current != want:
             cfg.write_text(want)

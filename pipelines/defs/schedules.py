@@ -13,7 +13,7 @@ from pipelines.defs.resources import WRITER_TAG, WarehouseResource
 from pipelines.service.alerts import build_finished, check_freshness, run_url
 from pipelines.service.history import record_daemon_run
 from pipelines.settings import Settings
-from pipelines.warehouse.failures import failure_reason, record_failure, step_errors
+from pipelines.warehouse.failures import StepError, failure_reason, record_failure, step_errors
 from pipelines.warehouse.pending import landing_scan, pending_files, refusals_changed
 from pipelines.warehouse.publish import find_build
 
@@ -21,6 +21,10 @@ NIGHTLY_JOB = "nightly_build"
 #: `run_build` tags its in-process runs: `finish` records and alerts on them, so the daemon's
 #: run-status sensors (which see every run of the instance) leave them alone.
 IN_PROCESS_TAG = {"subops/in_process": "true"}
+CANCELED_REASON = (
+    "the run was canceled before publication (in the Dagster UI, or by run monitoring after 6 h "
+    "or when its process died) — the previous warehouse stays published; build again"
+)
 #: How often the daemon checks each source's latest extract (SUBOPS_ALERT_STALE_HOURS).
 FRESHNESS_INTERVAL_SECONDS = 3600
 
@@ -74,29 +78,27 @@ def _run_times(
     return utc(stats.start_time), utc(stats.end_time or stats.start_time)
 
 
-@dg.run_failure_sensor(
-    name="record_failed_build",
-    monitored_jobs=[nightly_job],
-    default_status=dg.DefaultSensorStatus.RUNNING,
-)
-def failed_build_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
-    """Scheduled/sensor runs (daemon) are recorded like run_build records in-process builds:
-    the reason in the kept build's audit.runs, a line in runs.jsonl, the failed build's files
-    removed, one alert. The published warehouse is untouched either way."""
-    if _in_process(context.dagster_run):
-        return
+def _record_not_published(
+    context: dg.RunStatusSensorContext,
+    warehouse: WarehouseResource,
+    errors: list[StepError],
+    reason: str | None = None,
+) -> None:
+    """A daemon run that did not publish: recorded like `finish` records an in-process build
+    (the reason in a kept build's audit.runs, a line in runs.jsonl, the build's files removed)
+    and one alert."""
     settings = warehouse.settings()
     run_id = context.dagster_run.run_id
-    errors = step_errors(context.get_step_failure_events())
     try:
-        path = find_build(settings, run_id)
-    except FileNotFoundError:  # failed before its build file existed (landing, disk, lock)
+        path: Path | None = find_build(settings, run_id)
+    except FileNotFoundError:  # stopped before its build file existed (landing, disk, lock)
         path = None
-    reason = (
-        record_failure(settings, path, run_id, errors)
-        if path is not None
-        else failure_reason(settings, errors, [])
-    )
+    if reason is None:
+        reason = (
+            record_failure(settings, path, run_id, errors)
+            if path is not None
+            else failure_reason(settings, errors, [])
+        )
     context.log.info(f"build {path.name if path else run_id} not published: {reason}")
     url = run_url(settings, run_id)
     started, finished = _run_times(context.instance, run_id)
@@ -111,6 +113,31 @@ def failed_build_sensor(context: dg.RunFailureSensorContext, warehouse: Warehous
         run_url=url,
     )
     build_finished(settings, record, url)
+
+
+@dg.run_failure_sensor(
+    name="record_failed_build",
+    monitored_jobs=[nightly_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def failed_build_sensor(context: dg.RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+    """Scheduled/sensor runs (daemon) are recorded like run_build records in-process builds;
+    the published warehouse is untouched either way."""
+    if not _in_process(context.dagster_run):
+        _record_not_published(context, warehouse, step_errors(context.get_step_failure_events()))
+
+
+@dg.run_status_sensor(
+    name="record_canceled_build",
+    run_status=dg.DagsterRunStatus.CANCELED,
+    monitored_jobs=[nightly_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def canceled_build_sensor(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    """A build stopped before it finished: by hand in the Dagster UI, or by run monitoring
+    (after 6 hours, or when its process died)."""
+    if not _in_process(context.dagster_run):
+        _record_not_published(context, warehouse, [], CANCELED_REASON)
 
 
 @dg.run_status_sensor(

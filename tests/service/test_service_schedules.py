@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -201,3 +202,36 @@ def test_freshness_sensor_reports_stale_sources_once(night: Night):
     assert isinstance(second, dg.SkipReason) and second.skip_message == "no new freshness alert"
     msgs = night.inbox.wait(3)
     assert len(msgs) == 3 and msgs[2].startswith("subops: no new extract from billing, ")
+
+
+def test_a_canceled_daemon_run_is_recorded_and_alerts(tmp_path: Path, webhook: Inbox, monkeypatch):
+    from pipelines.defs.schedules import CANCELED_REASON, canceled_build_sensor
+
+    monkeypatch.setenv("SUBOPS_ALERT_WEBHOOK_URL", webhook.url)
+    s = get_settings(landing_dir=tmp_path / "landing", warehouse_dir=tmp_path / "wh")
+
+    @dg.op
+    def load_accounts() -> None:
+        pass
+
+    instance = dg.DagsterInstance.ephemeral()
+    res = (
+        dg.GraphDefinition("g", node_defs=[load_accounts])
+        .to_job(NIGHTLY_JOB)
+        .execute_in_process(instance=instance)
+    )
+    instance.report_run_canceled(res.dagster_run)
+    event = instance.all_logs(res.run_id, of_type=dg.DagsterEventType.RUN_CANCELED)[0]
+    ctx = dg.build_run_status_sensor_context(
+        sensor_name="record_canceled_build",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(res.run_id),
+        dagster_event=event.dagster_event,
+        resources=_resources(s),
+    )
+    canceled_build_sensor(ctx)
+    msg = webhook.wait(1)[0].splitlines()
+    assert msg[0].endswith("FAILED — the previous warehouse stays published")
+    assert msg[1] == f"cause: {CANCELED_REASON}"
+    rec = json.loads((s.warehouse_dir / "logs" / "runs.jsonl").read_text().splitlines()[-1])
+    assert rec["run_id"] == res.run_id and rec["status"] == "failed"
