@@ -198,7 +198,9 @@ def markdown(report: dict) -> str:
         f"--scale S`; runs under {o['short_seconds']:g} s repeated up to {o['repeats']} times "
         f"(median); page queries replayed {o['page_repeats']} times"
         + ("; **quick run**" if o["quick"] else ""),
-        f"- ran {report['started_at']} → {report['finished_at']} (UTC)",
+        f"- ran {report['started_at']} → {report['finished_at']} (UTC); 1-minute load average "
+        f"{report['load_average'][0]} before, {report['load_average'][1]} after "
+        f"({m['cores']} cores: above that, other work shared the machine)",
         "",
         *_md_table(SUMMARY, summary_rows(report)),
         "",

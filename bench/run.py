@@ -4,6 +4,7 @@ once: the peak RSS and the timings are the build's own)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -73,7 +74,7 @@ def run_bench(options: BenchOptions, say: Say = print) -> dict:
     """Measure every scale of `options`; the report as a JSON-ready dict (see bench.report)."""
     from bench.report import machine
 
-    started = dt.datetime.now(dt.UTC)
+    started, load = dt.datetime.now(dt.UTC), os.getloadavg()
     scales = []
     for scale in options.scales:
         spec = CompanySpec(scale, options.seed, options.start, options.end)
@@ -82,6 +83,8 @@ def run_bench(options: BenchOptions, say: Say = print) -> dict:
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
+        # other work on the machine slows every number: the 1-minute load before and after
+        "load_average": [round(load[0], 2), round(os.getloadavg()[0], 2)],
         "options": {
             "scales": list(options.scales),
             "repeats": options.repeats,
