@@ -141,7 +141,12 @@ def step_rows(scale: dict) -> list[tuple[str, str, str]]:
     full, nightly = scale["full_build"]["steps_s"], scale["nightly"]["steps_s"]
     keys = sorted(set(full) | set(nightly), key=lambda k: (-full.get(k, 0), k))
     show = lambda d, k: fmt_seconds(d[k]) if k in d else "–"  # noqa: E731
-    return [(k, show(full, k), show(nightly, k)) for k in keys]
+    rows = [(k, show(full, k), show(nightly, k)) for k in keys]
+    # the steps run one after another: the rest is start-up, the job's preparation, the summary
+    rest = [
+        scale[b]["median_s"] - sum(scale[b]["steps_s"].values()) for b in ("full_build", "nightly")
+    ]
+    return [*rows, ("(outside the steps)", *(fmt_seconds(max(r, 0)) for r in rest))]
 
 
 def summary_table(report: dict, width: int = 200) -> Table:
