@@ -10,10 +10,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: help bootstrap manifest demo test dev lint format docs bench clean
+.PHONY: help bootstrap manifest demo test dev lint format docs bench bench-quick clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools && .tools/bin/pip install --quiet uv
@@ -56,8 +56,11 @@ docs: manifest  ## docs/sources.md from the contract, docs/warehouse.md's column
 	cd dbt_project && SUBOPS_DBT_DUCKDB_PATH=../data/warehouse/docs.duckdb ../$(BIN)/dbt docs generate
 	@echo "open dbt_project/target/index.html (or: cd dbt_project && ../$(BIN)/dbt docs serve)"
 
-bench: manifest  ## benchmark harness (a later issue)
-	@echo "make bench: the benchmark harness is not built yet (see the open issues)" >&2; exit 1
+bench: manifest  ## benchmark at scales 1, 10, 100 → bench/results/ (long; not in make test)
+	$(BIN)/subops bench
+
+bench-quick: manifest  ## benchmark at scale 0.1, each measurement once → data/bench/results/
+	$(BIN)/subops bench --quick
 
 clean:  ## remove generated data and build outputs (keeps .venv)
 	rm -rf data/landing data/landing.truth data/warehouse dbt_project/target dbt_project/logs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import os
 import subprocess
@@ -241,6 +242,78 @@ def build(
     _print_build_summary(result)
     if not result.up_to_date and not result.published:
         raise typer.Exit(1)  # the summary's `why:` line said it; the detail is in the log
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  subops bench                       # scales 1, 10 and 100 (make bench)\n\n"
+        "  subops bench --quick               # scale 0.1, each measurement once\n\n"
+        "  subops bench --scales 0.1,1 --repeats 3"
+    )
+)
+def bench(
+    scales: Annotated[
+        str | None,
+        typer.Option(help="Company scales, comma-separated (default 1,10,100; --quick: 0.1)."),
+    ] = None,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Scale 0.1, every measurement once (make test).")
+    ] = False,
+    repeats: Annotated[
+        int | None,
+        typer.Option(min=1, help="Runs of a measurement under 10 s, median kept (default 5)."),
+    ] = None,
+    page_repeats: Annotated[
+        int | None, typer.Option(min=1, help="Replays of each page's queries (default 20).")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Generated companies (default data/bench/cache).")
+    ] = None,
+    work_dir: Annotated[
+        Path | None, typer.Option(help="Landing copies and warehouses (default data/bench/work).")
+    ] = None,
+    results_dir: Annotated[
+        Path | None, typer.Option(help="Where the report goes (default bench/results).")
+    ] = None,
+    keep_work: Annotated[
+        bool, typer.Option("--keep-work", help="Keep each scale's warehouses afterwards.")
+    ] = False,
+) -> None:
+    """Benchmark the build on generated companies: floor, full build and its steps, peak RSS,
+    nightly build, warehouse size, dashboard pages, and a pandas peer's time and MRR.
+
+    Writes <results>/<date>-<host>.json and .md and prints the table (docs/benchmark.md).
+    """
+    from bench.measure import BenchError
+    from bench.report import step_table, summary_table, write_results
+    from bench.run import BenchOptions, run_bench
+
+    options = BenchOptions()
+    options = options.as_quick() if quick else options
+    try:
+        chosen = tuple(float(s) for s in scales.split(",")) if scales else options.scales
+    except ValueError as exc:
+        raise SubopsError(f"--scales takes numbers separated by commas, not {scales!r}") from exc
+    update = {
+        "scales": chosen,
+        "repeats": repeats or options.repeats,
+        "page_repeats": page_repeats or options.page_repeats,
+        "cache_dir": cache_dir or options.cache_dir,
+        "work_dir": work_dir or options.work_dir,
+        "results_dir": results_dir or options.results_dir,
+        "keep_work": keep_work,
+    }
+    options = dataclasses.replace(options, **update)
+    try:
+        report = run_bench(options, say=lambda msg: console.print(msg, style="dim"))
+    except BenchError as exc:
+        raise SubopsError(str(exc)) from exc
+    console.print(summary_table(report, console.width))
+    for scale in report["scales"]:
+        console.print(step_table(scale))
+    json_path, md_path = write_results(report, options.results_dir)
+    console.print(f"report: {json_path} and {md_path.name}")
 
 
 def _print_build_summary(result: object) -> None:

@@ -35,6 +35,7 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 #: short ones fill the gaps at the end (longest-processing-time-first). The dashboards module
 #: listed builds the session warehouse the other dashboard modules then reuse.
 SLOW_MODULES: dict[str, int] = {
+    "tests/bench/test_bench_quick.py": 200,
     "tests/warehouse/test_build_generated.py": 175,
     "tests/warehouse/test_build.py": 140,
     "tests/dashboards/test_dashboard_app.py": 100,

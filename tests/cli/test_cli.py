@@ -20,6 +20,7 @@ COMMANDS = [
     "describe",
     "sql",
     "metrics",
+    "bench",
 ]
 runner = CliRunner()
 
