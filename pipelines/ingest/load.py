@@ -1,9 +1,10 @@
 """Load a table's new extract files into `raw.<source>__<table>`, following its load mode.
 
-All new files of a table are read (polars, every column as text), validated and typed in one
-bulk SQL pass, merged into raw and logged in one transaction: a retry after a crash starts
-from a consistent state, and a file already in `audit.load_log` (same path and sha256) is
-skipped, so loading an extract twice changes nothing.
+All new files of a table are read in bounded batches (polars, every column as text) into a
+DuckDB staging table, then validated, typed and merged into raw by set-based SQL and logged in
+one transaction: a retry after a crash starts from a consistent state, and a file already in
+`audit.load_log` (same path and sha256) is skipped, so loading an extract twice changes
+nothing. No file or table is ever held whole in Python: DuckDB spills past its memory limit.
 """
 
 from __future__ import annotations
@@ -19,17 +20,29 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from pipelines.contract import LoadMode, Table
+from pipelines.contract import ColumnType, LoadMode, Table
 from pipelines.contract.model import LINEAGE_COLUMNS
 from pipelines.ingest.landing import LandingFile
-from pipelines.ingest.records import FileRejectedError, RecordReject, read_records
+from pipelines.ingest.records import FileRejectedError, RecordReject, countable_rows, read_records
 from pipelines.ingest.sql import Params, ident, raw_table_ref
 from pipelines.ingest.validate import describe, failures_sql, typed_expr
 
 SRC = "__ingest_src"
-BAD = "__ingest_bad"
+FAILS = "__ingest_fails"
 NEW = "__ingest_new"
 PREV = "__ingest_prev_keys"
+BATCH = "__ingest_batch"
+#: Failing rows turned into quarantine rows at a time (the reasons are written in Python).
+FAIL_PAGE = 20_000
+#: Key types whose valid texts and typed values correspond one to one: a file's distinct key
+#: texts are distinct keys (a DATE must be written YYYY-MM-DD).
+_TEXT_KEYS = (
+    ColumnType.ID,
+    ColumnType.TEXT,
+    ColumnType.ENUM,
+    ColumnType.CURRENCY,
+    ColumnType.DATE,
+)
 
 
 @dataclass
@@ -86,36 +99,75 @@ class TableResult:
         return sum(f.rows_superseded for f in self.files)
 
 
-def _normalise(lf: LandingFile, df: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Contract columns (missing optional ones as NULL) + lineage; extras folded into JSON."""
+def _header(lf: LandingFile, columns: list[str]) -> tuple[str, ...]:
+    """The file's extra columns (not in the contract); refuses a header missing a required one."""
     t = lf.table
-    cols_in = [c for c in df.columns if c != "__row"]
-    missing = [c for c in t.required_columns if c not in cols_in]
+    missing = [c for c in t.required_columns if c not in columns]
     if missing:
         raise FileRejectedError(
             "missing_column",
             f"{lf.rel}: required column(s) {', '.join(missing)} missing from the header; the "
             f"whole file was set aside — re-export {t.qualified_name} with every contract column.",
-            df.height,
+            countable_rows(lf),
         )
-    extras = tuple(c for c in cols_in if c not in t.column_names)
+    return tuple(c for c in columns if c not in t.column_names)
+
+
+def _normalise(
+    lf: LandingFile, columns: list[str], extras: tuple[str, ...], df: pl.DataFrame
+) -> pl.DataFrame:
+    """Contract columns (missing optional ones as NULL) + lineage; extras folded into JSON."""
+    t = lf.table
     extra_expr = (
         pl.struct([pl.col(c) for c in extras]).struct.json_encode()
         if extras
         else pl.lit(None, dtype=pl.String)
     )
     cols = [
-        pl.col(c) if c in cols_in else pl.lit(None, dtype=pl.String).alias(c)
+        pl.col(c) if c in columns else pl.lit(None, dtype=pl.String).alias(c)
         for c in t.column_names
     ]
-    out = df.select(
+    return df.select(
         *cols,
         pl.lit(lf.rel).alias("__file"),
         pl.lit(lf.extract_id).alias("__extract_id"),
         pl.col("__row"),
         extra_expr.alias("__extra"),
     )
-    return out, extras
+
+
+def _create_staging(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """The staging table: every contract column as text, plus the row's file and line."""
+    cols = ", ".join(f"{ident(c)} VARCHAR" for c in t.column_names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SRC} ({cols}, __file VARCHAR, __extract_id VARCHAR, "
+        "__row BIGINT, __extra VARCHAR)"
+    )
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, lf: LandingFile
+) -> tuple[list[str], tuple[str, ...], int, list[RecordReject]]:
+    """Copy a file's records into the staging table a batch at a time; returns its header,
+    extra columns, rows read and the lines set aside. A file refused part-way leaves nothing."""
+    recs = read_records(lf)
+    extras = _header(lf, recs.columns)
+    try:
+        for df in recs.batches():
+            con.register(BATCH, _normalise(lf, recs.columns, extras, df))
+            try:
+                con.execute(f"INSERT INTO {SRC} BY NAME SELECT * FROM {BATCH}")
+            finally:
+                con.unregister(BATCH)
+        if recs.retracted:
+            con.execute(
+                f"DELETE FROM {SRC} WHERE __file = $f AND list_contains($rows, __row)",
+                {"f": lf.rel, "rows": recs.retracted},
+            )
+    except BaseException:
+        con.execute(f"DELETE FROM {SRC} WHERE __file = $f", {"f": lf.rel})
+        raise
+    return recs.columns, extras, recs.rows_read, recs.rejects
 
 
 def _live_log(con: duckdb.DuckDBPyConnection, t: Table) -> dict[str, tuple[str, str, str]]:
@@ -178,30 +230,27 @@ def load_table(
     if not todo:
         return result
 
-    frames: list[pl.DataFrame] = []
-    originals: dict[str, pl.DataFrame] = {}
+    headers: dict[str, list[str]] = {}
     pending: list[tuple[LandingFile, str]] = []
     rejected: list[tuple[LandingFile, str, FileRejectedError]] = []
     record_rejects: dict[str, tuple[list[str], list[RecordReject]]] = {}
     drift: list[dict[str, object]] = []
+    _create_staging(con, t)
     for lf in todo:
         sha = shas[lf.rel]
         try:
-            recs = read_records(lf)
-            norm, extras = _normalise(lf, recs.frame)
+            columns, extras, rows_read, rejects = _stage(con, lf)
         except FileRejectedError as rej:
             rejected.append((lf, sha, rej))
             continue
-        originals[lf.rel] = recs.frame
-        frames.append(norm)
+        headers[lf.rel] = columns
         pending.append((lf, sha))
-        if recs.rejects:
-            header = [c for c in recs.frame.columns if c != "__row"]
-            record_rejects[lf.rel] = (header, recs.rejects)
+        if rejects:
+            record_rejects[lf.rel] = (columns, rejects)
         drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
-        fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, recs.rows_read, 0, 0, "")
+        fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, rows_read, 0, 0, "")
         fr.extra_columns = extras
-        for rr in recs.rejects:
+        for rr in rejects:
             fr.rows_quarantined += 1
             fr.reasons[rr.code] += 1
         result.files.append(fr)
@@ -210,12 +259,12 @@ def load_table(
     try:
         if result.reloaded_because:
             _reset_table(con, t)
-        bad_rows = _load_frames(con, t, frames, originals, pending, run_id, loaded_at)
+        bad_rows = _load_staged(con, t, headers, pending, run_id, loaded_at)
         _quarantine_records(con, t, record_rejects, pending, run_id, loaded_at)
         by_file = {f.file: f for f in result.files}
-        for (file, _row), (code, _) in bad_rows.items():
-            by_file[file].rows_quarantined += 1
-            by_file[file].reasons[code] += 1
+        for file, codes in bad_rows.items():
+            by_file[file].rows_quarantined += codes.total()
+            by_file[file].reasons.update(codes)
         kept = _rows_kept(con, t, [lf.rel for lf, _ in pending])
         for f in result.files:
             f.rows_loaded = f.rows_read - f.rows_quarantined
@@ -244,11 +293,9 @@ def load_table(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in (SRC, BAD):
-            with contextlib.suppress(Exception):
-                con.unregister(name)
-        con.execute(f"DROP TABLE IF EXISTS {NEW}")
-        con.execute(f"DROP TABLE IF EXISTS {PREV}")
+        for name in (SRC, FAILS, NEW, PREV):
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DROP TABLE IF EXISTS {name}")
     result.files.sort(key=lambda f: (f.extract_id, f.file))
     return result
 
@@ -304,70 +351,73 @@ def _quarantine_records(
         _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows, schema_overrides=schema))
 
 
-def _load_frames(
+def _load_staged(
     con: duckdb.DuckDBPyConnection,
     t: Table,
-    frames: list[pl.DataFrame],
-    originals: dict[str, pl.DataFrame],
+    headers: dict[str, list[str]],
     pending: list[tuple[LandingFile, str]],
     run_id: str,
     loaded_at: dt.datetime,
-) -> dict[tuple[str, int], tuple[str, str]]:
-    """Validate, quarantine and merge; returns {(file, row): (reason_code, column)}."""
-    if not frames:
+) -> dict[str, Counter[str]]:
+    """Validate the staged rows in one SQL pass, quarantine the failing ones (a page at a time)
+    and merge the rest; returns the reason codes set aside per file."""
+    if not pending:
         return {}
-    src = pl.concat(frames, how="vertical")
-    con.register(SRC, src)
     p = Params()
-    fails = con.execute(failures_sql(t, SRC, p), p.values).fetchall()
-
-    bad: dict[tuple[str, int], tuple[str, str]] = {}
-    qrows: list[dict[str, object]] = []
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {FAILS} AS {failures_sql(t, SRC, p)}", p.values)
     extract_of = {lf.rel: lf.extract_id for lf, _ in pending}
-    row_index = {
-        f: dict(zip(df["__row"].to_list(), range(df.height), strict=True))
-        for f, df in originals.items()
-    }
-    for file, row, codes, is_dup, first_row in fails:
-        problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
-        if not problems and is_dup:
-            problems = [("+".join(t.key), "duplicate_key")]  # compound keys: a+b
-        original = originals[file].row(row_index[file][row], named=True)
-        original.pop("__row", None)
-        column, code = problems[0]
-        value = (
-            "+".join(str(original.get(k)) for k in t.key)
-            if code == "duplicate_key"
-            else original.get(column)
-        )
-        reason = describe(t, file, row, column, code, value, first_row)
-        if len(problems) > 1:
-            reason += " Also: " + "; ".join(f"{c} {k}" for c, k in problems[1:]) + "."
-        bad[(file, row)] = (code, column)
-        qrows.append(
-            {
-                "source": t.source,
-                "table": t.name,
-                "file": file,
-                "row_number": row,
-                "column": column,
-                "reason_code": code,
-                "reason": reason,
-                "raw_record": json.dumps(original, ensure_ascii=False),
-                "run_id": run_id,
-                "extract_id": extract_of[file],
-                "quarantined_at": loaded_at,
-            }
-        )
-    if qrows:
+    bad: dict[str, Counter[str]] = {}
+    cols = ", ".join(f"s.{ident(c)}" for c in t.column_names)
+    page_sql = f"""SELECT f.__file, f.__row, f.codes, f.is_dup, f.first_row, {cols}, s.__extra
+                   FROM {FAILS} f JOIN {SRC} s ON s.__file = f.__file AND s.__row = f.__row
+                   WHERE f.__id > $lo AND f.__id <= $hi ORDER BY f.__id"""
+    n_fails = con.execute(f"SELECT count(*) FROM {FAILS}").fetchall()[0][0]
+    for lo in range(0, n_fails, FAIL_PAGE):
+        qrows: list[dict[str, object]] = []
+        for file, row, codes, is_dup, first_row, *values in con.execute(
+            page_sql, {"lo": lo, "hi": lo + FAIL_PAGE}
+        ).fetchall():
+            problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
+            if not problems and is_dup:
+                problems = [("+".join(t.key), "duplicate_key")]  # compound keys: a+b
+            original = _original(t, headers[file], values)
+            column, code = problems[0]
+            value = (
+                "+".join(str(original.get(k)) for k in t.key)
+                if code == "duplicate_key"
+                else original.get(column)
+            )
+            reason = describe(t, file, row, column, code, value, first_row)
+            if len(problems) > 1:
+                reason += " Also: " + "; ".join(f"{c} {k}" for c, k in problems[1:]) + "."
+            bad.setdefault(file, Counter())[code] += 1
+            qrows.append(
+                {
+                    "source": t.source,
+                    "table": t.name,
+                    "file": file,
+                    "row_number": row,
+                    "column": column,
+                    "reason_code": code,
+                    "reason": reason,
+                    "raw_record": json.dumps(original, ensure_ascii=False),
+                    "run_id": run_id,
+                    "extract_id": extract_of[file],
+                    "quarantined_at": loaded_at,
+                }
+            )
         _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
-    bad_df = pl.DataFrame(
-        {"file": [k[0] for k in bad], "row": [k[1] for k in bad]},
-        schema={"file": pl.String, "row": pl.Int64},
-    )
-    con.register(BAD, bad_df)
-    _merge(con, t, loaded_at)
+    _merge(con, t, loaded_at, n_files=len(pending), any_bad=n_fails > 0)
     return bad
+
+
+def _original(t: Table, header: list[str], values: list[object]) -> dict[str, object]:
+    """A staged row as the file had it: its header's columns in order, extras included."""
+    *contract, extra = values
+    by_name = dict(zip(t.column_names, contract, strict=True))
+    if extra:
+        by_name.update(json.loads(extra))
+    return {c: by_name.get(c) for c in header}
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame) -> None:
@@ -378,7 +428,9 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame)
     con.unregister("__ingest_insert")
 
 
-def _merge(con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime) -> None:
+def _merge(
+    con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime, *, n_files: int, any_bad: bool
+) -> None:
     """Merge the valid rows into raw: one row per key, the winner by the table's load mode
     (greatest version, then latest extract id, then file name) — whatever the arrival order."""
     p = Params()
@@ -388,19 +440,33 @@ def _merge(con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime) -> 
     order = "_extract_id DESC, _file DESC"
     if t.load_mode is LoadMode.APPEND and t.version:
         order = f"{ident(t.version)} DESC NULLS LAST, {order}"
+    valid = (
+        f"WHERE NOT EXISTS (SELECT 1 FROM {FAILS} b WHERE b.__file = s.__file "
+        "AND b.__row = s.__row)"
+        if any_bad
+        else ""
+    )
     con.execute(
-        f"""CREATE TEMP TABLE {NEW} AS
+        f"""CREATE OR REPLACE TEMP TABLE {NEW} AS
             SELECT {typed}, __file AS _file, __extract_id AS _extract_id, __row AS _row_number,
                    CAST({p(loaded_at)} AS TIMESTAMP) AS _loaded_at, false AS _is_deleted,
                    __extra AS _extra
-            FROM {SRC} s
-            WHERE NOT EXISTS (SELECT 1 FROM {BAD} b WHERE b.file = s.__file AND b.row = s.__row)
-            QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1""",
+            FROM {SRC} s {valid}""",
         p.values,
     )
+    if n_files > 1 or not all(t.column(k).type in _TEXT_KEYS for k in t.key):
+        # one row per key across the files (within a file, a repeated key is already set aside;
+        # the window sorts only keys and row ids, not whole rows)
+        con.execute(
+            f"""DELETE FROM {NEW} WHERE rowid IN (
+                    SELECT rowid FROM {NEW}
+                    QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1)"""
+        )
     if t.load_mode is LoadMode.SNAPSHOT:
         # keys not deleted before this load (the previous snapshot's keys), for the guard
-        con.execute(f"CREATE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted"
+        )
     join = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
     wins = (
         "(n._extract_id > r._extract_id OR (n._extract_id = r._extract_id AND n._file >= r._file))"
