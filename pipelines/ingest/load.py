@@ -474,9 +474,8 @@ def _merge(
     if t.load_mode is LoadMode.APPEND and t.version:
         v = ident(t.version)
         wins = f"(n.{v} > r.{v} OR (n.{v} = r.{v} AND {wins}))"
-    con.execute(
-        f"DELETE FROM {raw} AS r WHERE EXISTS (SELECT 1 FROM {NEW} n WHERE {join} AND {wins})"
-    )
+    # a hash join on the key (DELETE ... USING; a correlated EXISTS here scans raw row by row)
+    con.execute(f"DELETE FROM {raw} AS r USING {NEW} n WHERE {join} AND {wins}")
     all_cols = [c.name for c in t.columns] + [n for n, _, _ in LINEAGE_COLUMNS]
     cols = ", ".join(ident(c) for c in all_cols)
     con.execute(
