@@ -14,28 +14,41 @@ import csv
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
-from pipelines.contract import ColumnType, LoadMode, Table
+from pipelines.contract import TABLES, ColumnType, LoadMode, Table
 from pipelines.contract.model import LINEAGE_COLUMNS
 from pipelines.ingest.landing import LandingFile
-from pipelines.ingest.records import FileRejectedError, RecordReject, countable_rows, read_records
-from pipelines.ingest.sql import Params, ident, raw_table_ref
-from pipelines.ingest.validate import describe, failures_sql, typed_expr
+from pipelines.ingest.records import (
+    FileRejectedError,
+    RecordReject,
+    countable_rows,
+    read_records,
+    read_rows,
+)
+from pipelines.ingest.sql import Params, ident, inline, raw_table_ref
+from pipelines.ingest.validate import describe, failure_case, is_missing, typed_expr
 
-SRC = "__ingest_src"
 FAILS = "__ingest_fails"
 NEW = "__ingest_new"
 PREV = "__ingest_prev_keys"
+KEYS = "__ingest_keys"
+DUPS = "__ingest_dups"
 BATCH = "__ingest_batch"
+#: Column list of each raw table, contract columns then lineage (as its DDL declares them).
+_RAW_COLUMNS = {
+    t.raw_table: ", ".join(ident(c) for c in [*t.column_names, *(n for n, _, _ in LINEAGE_COLUMNS)])
+    for t in TABLES
+}
 #: Failing rows turned into quarantine rows at a time (the reasons are written in Python).
 FAIL_PAGE = 20_000
 #: Key types whose valid texts and typed values correspond one to one: a file's distinct key
-#: texts are distinct keys (a DATE must be written YYYY-MM-DD).
+#: texts are distinct keys (a DATE must be written YYYY-MM-DD), and a typed key cast back to
+#: text is the text the file had.
 _TEXT_KEYS = (
     ColumnType.ID,
     ColumnType.TEXT,
@@ -136,38 +149,109 @@ def _normalise(
     )
 
 
-def _create_staging(con: duckdb.DuckDBPyConnection, t: Table) -> None:
-    """The staging table: every contract column as text, plus the row's file and line."""
-    cols = ", ".join(f"{ident(c)} VARCHAR" for c in t.column_names)
+@dataclass
+class _Staging:
+    """Where a load puts its rows: valid rows typed into `target` (raw itself when the table
+    was empty, so a full build writes each row once; else a temp table merged afterwards),
+    failing rows with their text into FAILS, and, for snapshot tables, every row's key."""
+
+    t: Table
+    target: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def direct(self) -> bool:
+        return self.target != NEW
+
+
+def _open_staging(con: duckdb.DuckDBPyConnection, t: Table) -> _Staging:
+    raw = raw_table_ref(t.raw_table)
+    keys = ", ".join(ident(k) for k in t.key)
+    if t.load_mode is LoadMode.SNAPSHOT:
+        # keys not deleted before this load (the previous snapshot's keys), for the guard
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEYS} AS "
+            f"SELECT _file, _row_number, {keys} FROM {raw} LIMIT 0"
+        )
+    text = ", ".join(f"{ident(c)} VARCHAR" for c in t.column_names)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {SRC} ({cols}, __file VARCHAR, __extract_id VARCHAR, "
-        "__row BIGINT, __extra VARCHAR)"
+        f"CREATE OR REPLACE TEMP TABLE {FAILS} (__file VARCHAR, __row BIGINT, "
+        f"codes VARCHAR[], {text}, __extra VARCHAR)"
     )
+    empty = not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {raw} LIMIT 1)").fetchall()[0][0]
+    if empty:
+        return _Staging(t, raw)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW} AS SELECT * FROM {raw} LIMIT 0")
+    return _Staging(t, NEW)
+
+
+def _stage_batch(
+    con: duckdb.DuckDBPyConnection, st: _Staging, df: pl.DataFrame, loaded_at: dt.datetime
+) -> None:
+    """One batch, set-based: its failing rows (with every failure code) to FAILS, the others
+    typed into the target. Each row is validated once and typed once. The batch is scanned as an
+    Arrow relation, not a registered view: inside the load's transaction DuckDB keeps every
+    registered object alive until the commit, so a registered batch would never be freed."""
+    t = st.t
+    batch = con.from_arrow(df.to_arrow())
+    p = Params()
+    cases = [failure_case(t, c, p) for c in t.columns]
+    fails = " OR ".join(f"({c}) IS NOT NULL" for c in cases)
+    text = ", ".join(ident(c) for c in t.column_names)
+    sql = (
+        f"INSERT INTO {FAILS} SELECT __file, __row, [{', '.join(cases)}], {text}, __extra "
+        f"FROM {BATCH} WHERE {fails}"
+    )
+    batch.query(BATCH, inline(sql, p.values))
+    p = Params()
+    typed = ", ".join(f"{typed_expr(c, p)}" for c in t.columns)
+    lo = p(int(df["__row"].min()))
+    sql = f"""INSERT INTO {st.target} ({_RAW_COLUMNS[t.raw_table]})
+              SELECT {typed}, __file, __extract_id, __row, CAST({p(loaded_at)} AS TIMESTAMP),
+                     false, __extra
+              FROM {BATCH} b
+              WHERE NOT EXISTS (SELECT 1 FROM {FAILS} f WHERE f.__file = b.__file
+                                AND f.__row >= {lo} AND f.__row = b.__row)"""
+    batch.query(BATCH, inline(sql, p.values))
+    if t.load_mode is LoadMode.SNAPSHOT:
+        p = Params()
+        keys = ", ".join(typed_expr(t.column(k), p) for k in t.key)
+        sql = f"INSERT INTO {KEYS} SELECT __file, __row, {keys} FROM {BATCH}"
+        batch.query(BATCH, inline(sql, p.values))
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, lf: LandingFile
-) -> tuple[list[str], tuple[str, ...], int, list[RecordReject]]:
-    """Copy a file's records into the staging table a batch at a time; returns its header,
-    extra columns, rows read and the lines set aside. A file refused part-way leaves nothing."""
+    con: duckdb.DuckDBPyConnection, st: _Staging, lf: LandingFile, loaded_at: dt.datetime
+) -> tuple[tuple[str, ...], int, list[RecordReject]]:
+    """Read a file a batch at a time into the staging; returns its extra columns, rows read and
+    the lines set aside. A file refused part-way leaves nothing behind."""
     recs = read_records(lf)
     extras = _header(lf, recs.columns)
     try:
         for df in recs.batches():
-            con.register(BATCH, _normalise(lf, recs.columns, extras, df))
-            try:
-                con.execute(f"INSERT INTO {SRC} BY NAME SELECT * FROM {BATCH}")
-            finally:
-                con.unregister(BATCH)
-        if recs.retracted:
-            con.execute(
-                f"DELETE FROM {SRC} WHERE __file = $f AND list_contains($rows, __row)",
-                {"f": lf.rel, "rows": recs.retracted},
-            )
+            _stage_batch(con, st, _normalise(lf, recs.columns, extras, df), loaded_at)
+        if recs.retracted:  # the cut-off last line of a file without a final line break
+            _unstage(con, st, lf.rel, recs.retracted)
     except BaseException:
-        con.execute(f"DELETE FROM {SRC} WHERE __file = $f", {"f": lf.rel})
+        _unstage(con, st, lf.rel, None)
         raise
-    return recs.columns, extras, recs.rows_read, recs.rejects
+    st.headers[lf.rel] = recs.columns
+    return extras, recs.rows_read, recs.rejects
+
+
+def _unstage(
+    con: duckdb.DuckDBPyConnection, st: _Staging, file: str, rows: list[int] | None
+) -> None:
+    """Take a file's rows (all, or the given row numbers) out of the staging again."""
+    p: dict[str, object] = {"f": file, "rows": rows or []}
+    some = "" if rows is None else " AND list_contains($rows, {})"
+    con.execute(f"DELETE FROM {FAILS} WHERE __file = $f{some.format('__row')}", p)
+    con.execute(f"DELETE FROM {st.target} WHERE _file = $f{some.format('_row_number')}", p)
+    if st.t.load_mode is LoadMode.SNAPSHOT:
+        con.execute(f"DELETE FROM {KEYS} WHERE _file = $f{some.format('_row_number')}", p)
 
 
 def _live_log(con: duckdb.DuckDBPyConnection, t: Table) -> dict[str, tuple[str, str, str]]:
@@ -230,36 +314,33 @@ def load_table(
     if not todo:
         return result
 
-    headers: dict[str, list[str]] = {}
     pending: list[tuple[LandingFile, str]] = []
     rejected: list[tuple[LandingFile, str, FileRejectedError]] = []
     record_rejects: dict[str, tuple[list[str], list[RecordReject]]] = {}
     drift: list[dict[str, object]] = []
-    _create_staging(con, t)
-    for lf in todo:
-        sha = shas[lf.rel]
-        try:
-            columns, extras, rows_read, rejects = _stage(con, lf)
-        except FileRejectedError as rej:
-            rejected.append((lf, sha, rej))
-            continue
-        headers[lf.rel] = columns
-        pending.append((lf, sha))
-        if rejects:
-            record_rejects[lf.rel] = (columns, rejects)
-        drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
-        fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, rows_read, 0, 0, "")
-        fr.extra_columns = extras
-        for rr in rejects:
-            fr.rows_quarantined += 1
-            fr.reasons[rr.code] += 1
-        result.files.append(fr)
-
     con.execute("BEGIN TRANSACTION")
     try:
         if result.reloaded_because:
             _reset_table(con, t)
-        bad_rows = _load_staged(con, t, headers, pending, run_id, loaded_at)
+        st = _open_staging(con, t)
+        for lf in todo:
+            sha = shas[lf.rel]
+            try:
+                extras, rows_read, rejects = _stage(con, st, lf, loaded_at)
+            except FileRejectedError as rej:
+                rejected.append((lf, sha, rej))
+                continue
+            pending.append((lf, sha))
+            if rejects:
+                record_rejects[lf.rel] = (st.headers[lf.rel], rejects)
+            drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
+            fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, rows_read, 0, 0, "")
+            fr.extra_columns = extras
+            for rr in rejects:
+                fr.rows_quarantined += 1
+                fr.reasons[rr.code] += 1
+            result.files.append(fr)
+        bad_rows = _settle(con, st, pending, run_id, loaded_at)
         _quarantine_records(con, t, record_rejects, pending, run_id, loaded_at)
         by_file = {f.file: f for f in result.files}
         for file, codes in bad_rows.items():
@@ -293,7 +374,7 @@ def load_table(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in (SRC, FAILS, NEW, PREV):
+        for name in (FAILS, NEW, PREV, KEYS, DUPS):
             with contextlib.suppress(duckdb.Error):
                 con.execute(f"DROP TABLE IF EXISTS {name}")
     result.files.sort(key=lambda f: (f.extract_id, f.file))
@@ -351,64 +432,139 @@ def _quarantine_records(
         _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows, schema_overrides=schema))
 
 
-def _load_staged(
+def _settle(
     con: duckdb.DuckDBPyConnection,
-    t: Table,
-    headers: dict[str, list[str]],
+    st: _Staging,
     pending: list[tuple[LandingFile, str]],
     run_id: str,
     loaded_at: dt.datetime,
 ) -> dict[str, Counter[str]]:
-    """Validate the staged rows in one SQL pass, quarantine the failing ones (a page at a time)
-    and merge the rest; returns the reason codes set aside per file."""
+    """After every file is staged: quarantine the failing rows and the repeated keys, keep one
+    row per key across the files, merge into raw; returns the reason codes set aside per file."""
     if not pending:
         return {}
-    p = Params()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {FAILS} AS {failures_sql(t, SRC, p)}", p.values)
     extract_of = {lf.rel: lf.extract_id for lf, _ in pending}
     bad: dict[str, Counter[str]] = {}
-    cols = ", ".join(f"s.{ident(c)}" for c in t.column_names)
-    page_sql = f"""SELECT f.__file, f.__row, f.codes, f.is_dup, f.first_row, {cols}, s.__extra
-                   FROM {FAILS} f JOIN {SRC} s ON s.__file = f.__file AND s.__row = f.__row
-                   WHERE f.__id > $lo AND f.__id <= $hi ORDER BY f.__id"""
+    for qrows in _failing_rows(con, st, extract_of, run_id, loaded_at, bad):
+        _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
+    qrows = _repeated_keys(con, st, [lf for lf, _ in pending], run_id, loaded_at, bad)
+    if qrows:
+        _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
+    _one_per_key(con, st, n_files=len(pending))
+    if not st.direct:
+        _merge(con, st.t)
+    return bad
+
+
+def _qrow(
+    t: Table, file: str, row: int, column: str, code: str, reason: str, record: dict, **ctx: object
+) -> dict[str, object]:
+    return {
+        "source": t.source,
+        "table": t.name,
+        "file": file,
+        "row_number": row,
+        "column": column,
+        "reason_code": code,
+        "reason": reason,
+        "raw_record": json.dumps(record, ensure_ascii=False),
+        "run_id": ctx["run_id"],
+        "extract_id": ctx["extract_id"],
+        "quarantined_at": ctx["loaded_at"],
+    }
+
+
+def _failing_rows(
+    con: duckdb.DuckDBPyConnection,
+    st: _Staging,
+    extract_of: dict[str, str],
+    run_id: str,
+    loaded_at: dt.datetime,
+    bad: dict[str, Counter[str]],
+) -> Iterator[list[dict[str, object]]]:
+    """Quarantine rows for the rows that failed validation, a page at a time (with the text
+    the file had: failing rows are staged as text)."""
+    t = st.t
     n_fails = con.execute(f"SELECT count(*) FROM {FAILS}").fetchall()[0][0]
+    cols = ", ".join(ident(c) for c in t.column_names)
     for lo in range(0, n_fails, FAIL_PAGE):
-        qrows: list[dict[str, object]] = []
-        for file, row, codes, is_dup, first_row, *values in con.execute(
-            page_sql, {"lo": lo, "hi": lo + FAIL_PAGE}
-        ).fetchall():
+        page = con.execute(
+            f"SELECT __file, __row, codes, {cols}, __extra FROM {FAILS} "
+            f"ORDER BY __file, __row LIMIT {FAIL_PAGE} OFFSET {lo}"
+        ).fetchall()
+        qrows = []
+        for file, row, codes, *values in page:
             problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
-            if not problems and is_dup:
-                problems = [("+".join(t.key), "duplicate_key")]  # compound keys: a+b
-            original = _original(t, headers[file], values)
+            original = _original(t, st.headers[file], values)
             column, code = problems[0]
-            value = (
-                "+".join(str(original.get(k)) for k in t.key)
-                if code == "duplicate_key"
-                else original.get(column)
-            )
-            reason = describe(t, file, row, column, code, value, first_row)
+            reason = describe(t, file, row, column, code, original.get(column), 0)
             if len(problems) > 1:
                 reason += " Also: " + "; ".join(f"{c} {k}" for c, k in problems[1:]) + "."
             bad.setdefault(file, Counter())[code] += 1
-            qrows.append(
-                {
-                    "source": t.source,
-                    "table": t.name,
-                    "file": file,
-                    "row_number": row,
-                    "column": column,
-                    "reason_code": code,
-                    "reason": reason,
-                    "raw_record": json.dumps(original, ensure_ascii=False),
-                    "run_id": run_id,
-                    "extract_id": extract_of[file],
-                    "quarantined_at": loaded_at,
-                }
-            )
-        _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
-    _merge(con, t, loaded_at, n_files=len(pending), any_bad=n_fails > 0)
-    return bad
+            ctx = {"run_id": run_id, "extract_id": extract_of[file], "loaded_at": loaded_at}
+            qrows.append(_qrow(t, file, row, column, code, reason, original, **ctx))
+        yield qrows
+
+
+def _repeated_keys(
+    con: duckdb.DuckDBPyConnection,
+    st: _Staging,
+    files: list[LandingFile],
+    run_id: str,
+    loaded_at: dt.datetime,
+    bad: dict[str, Counter[str]],
+) -> list[dict[str, object]]:
+    """A key repeated within a file: its first row is loaded, the later valid ones are set
+    aside as duplicate_key (a failing row still counts as the key's occurrence). Found with one
+    aggregate over key hashes, then checked on the keys themselves; the rows' text is read back
+    from the file (they are rare, and only valid rows were typed)."""
+    t = st.t
+    keys = [ident(k) for k in t.key]
+    as_text = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in keys)
+    present = " AND ".join(f"NOT {is_missing(k)}" for k in keys)
+    on = " AND ".join(f"c.{k} = d.{k}" for k in keys)
+    hashed = f"hash({', '.join(keys)})"
+    hashed_k = f"hash({', '.join(f'k.{k}' for k in keys)})"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {DUPS} AS
+            WITH k AS NOT MATERIALIZED (
+                SELECT _file AS __file, _row_number AS __row, {as_text}, true AS valid
+                FROM {st.target}
+                UNION ALL
+                SELECT __file, __row, {", ".join(keys)}, false FROM {FAILS} WHERE {present}
+            ),
+            h AS (SELECT __file, {hashed} AS h FROM k GROUP BY ALL HAVING count(*) > 1),
+            c AS (SELECT k.* FROM k SEMI JOIN h ON k.__file = h.__file AND {hashed_k} = h.h),
+            d AS (SELECT __file, {", ".join(keys)}, min(__row) AS first_row
+                  FROM c GROUP BY ALL HAVING count(*) > 1)
+            SELECT c.__file, c.__row, d.first_row
+            FROM c JOIN d ON c.__file = d.__file AND {on}
+            WHERE c.valid AND c.__row > d.first_row""",
+    )
+    dups = con.execute(f"SELECT __file, __row, first_row FROM {DUPS} ORDER BY ALL").fetchall()
+    if not dups:
+        return []
+    by_rel = {lf.rel: lf for lf in files}
+    wanted: dict[str, dict[int, int]] = {}
+    for file, row, first_row in dups:
+        wanted.setdefault(file, {})[row] = first_row
+    qrows = []
+    for file, rows in wanted.items():
+        lf = by_rel[file]
+        originals = read_rows(lf, set(rows), st.headers[file])
+        for row, first_row in sorted(rows.items()):
+            original = originals[row]
+            column, code = "+".join(t.key), "duplicate_key"
+            value = "+".join(str(original.get(k)) for k in t.key)
+            reason = describe(t, file, row, column, code, value, first_row)
+            bad.setdefault(file, Counter())[code] += 1
+            ctx = {"run_id": run_id, "extract_id": lf.extract_id, "loaded_at": loaded_at}
+            qrows.append(_qrow(t, file, row, column, code, reason, original, **ctx))
+    con.execute(
+        f"DELETE FROM {st.target} AS r USING {DUPS} d "
+        "WHERE r._file = d.__file AND r._row_number = d.__row"
+    )
+    return qrows
 
 
 def _original(t: Table, header: list[str], values: list[object]) -> dict[str, object]:
@@ -420,53 +576,33 @@ def _original(t: Table, header: list[str], values: list[object]) -> dict[str, ob
     return {c: by_name.get(c) for c in header}
 
 
-def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame) -> None:
-    """Bulk insert of a small frame into a bookkeeping table (columns named as the target's)."""
-    con.register("__ingest_insert", df)
-    cols = ", ".join(f'"{c}"' for c in df.columns)  # names from this module, not from files
-    con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM __ingest_insert")
-    con.unregister("__ingest_insert")
-
-
-def _merge(
-    con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime, *, n_files: int, any_bad: bool
-) -> None:
-    """Merge the valid rows into raw: one row per key, the winner by the table's load mode
-    (greatest version, then latest extract id, then file name) — whatever the arrival order."""
-    p = Params()
-    raw = raw_table_ref(t.raw_table)
-    typed = ", ".join(f"{typed_expr(c, p)} AS {ident(c.name)}" for c in t.columns)
+def _one_per_key(con: duckdb.DuckDBPyConnection, st: _Staging, *, n_files: int) -> None:
+    """One row per key among the rows staged, the winner by the table's load mode (greatest
+    version, then latest extract id, then file name), whatever the arrival order. Within one
+    file a repeated key is already set aside, so one file of text keys needs nothing."""
+    t = st.t
+    if n_files <= 1 and all(t.column(k).type in _TEXT_KEYS for k in t.key):
+        return
     keys = ", ".join(ident(k) for k in t.key)
+    # the window sorts keys and row ids only, not whole rows
+    con.execute(
+        f"""DELETE FROM {st.target} WHERE rowid IN (
+                SELECT rowid FROM {st.target}
+                QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_order(t)}) > 1)"""
+    )
+
+
+def _order(t: Table) -> str:
     order = "_extract_id DESC, _file DESC"
     if t.load_mode is LoadMode.APPEND and t.version:
         order = f"{ident(t.version)} DESC NULLS LAST, {order}"
-    valid = (
-        f"WHERE NOT EXISTS (SELECT 1 FROM {FAILS} b WHERE b.__file = s.__file "
-        "AND b.__row = s.__row)"
-        if any_bad
-        else ""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {NEW} AS
-            SELECT {typed}, __file AS _file, __extract_id AS _extract_id, __row AS _row_number,
-                   CAST({p(loaded_at)} AS TIMESTAMP) AS _loaded_at, false AS _is_deleted,
-                   __extra AS _extra
-            FROM {SRC} s {valid}""",
-        p.values,
-    )
-    if n_files > 1 or not all(t.column(k).type in _TEXT_KEYS for k in t.key):
-        # one row per key across the files (within a file, a repeated key is already set aside;
-        # the window sorts only keys and row ids, not whole rows)
-        con.execute(
-            f"""DELETE FROM {NEW} WHERE rowid IN (
-                    SELECT rowid FROM {NEW}
-                    QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) > 1)"""
-        )
-    if t.load_mode is LoadMode.SNAPSHOT:
-        # keys not deleted before this load (the previous snapshot's keys), for the guard
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted"
-        )
+    return order
+
+
+def _merge(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """Merge the staged rows into raw (a table that already held rows): a staged row replaces
+    the raw row of its key if it wins, and is added if its key is new."""
+    raw = raw_table_ref(t.raw_table)
     join = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
     wins = (
         "(n._extract_id > r._extract_id OR (n._extract_id = r._extract_id AND n._file >= r._file))"
@@ -476,12 +612,19 @@ def _merge(
         wins = f"(n.{v} > r.{v} OR (n.{v} = r.{v} AND {wins}))"
     # a hash join on the key (DELETE ... USING; a correlated EXISTS here scans raw row by row)
     con.execute(f"DELETE FROM {raw} AS r USING {NEW} n WHERE {join} AND {wins}")
-    all_cols = [c.name for c in t.columns] + [n for n, _, _ in LINEAGE_COLUMNS]
-    cols = ", ".join(ident(c) for c in all_cols)
+    cols = _RAW_COLUMNS[t.raw_table]
     con.execute(
         f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM {NEW} n "
         f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {join})"
     )
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame) -> None:
+    """Bulk insert of a small frame into a bookkeeping table (columns named as the target's)."""
+    con.register("__ingest_insert", df)
+    cols = ", ".join(f'"{c}"' for c in df.columns)  # names from this module, not from files
+    con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM __ingest_insert")
+    con.unregister("__ingest_insert")
 
 
 def _apply_snapshot(
@@ -523,10 +666,9 @@ def _apply_snapshot(
     join = " AND ".join(f"k.{c} = r.{c}" for c in keys)
     if previous in new_files:
         p2 = Params()
-        key_exprs = ", ".join(f"{typed_expr(t.column(k), p2)} AS {ident(k)}" for k in t.key)
         prev_keys = (
-            f"(SELECT DISTINCT {key_exprs} FROM {SRC} WHERE __file = {p2(previous)}"
-            f" AND {' AND '.join(f'{ident(k)} IS NOT NULL' for k in t.key)})"
+            f"(SELECT DISTINCT {', '.join(keys)} FROM {KEYS} WHERE _file = {p2(previous)}"
+            f" AND {' AND '.join(f'{k} IS NOT NULL' for k in keys)})"
         )
         params = p2.values
     else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +47,8 @@ class RecordReject:
 
 #: Bytes of a CSV file handled at a time (cut after a line break), and rows of a Parquet file:
 #: the reader's memory is bounded by these, whatever the size of the file.
-BATCH_BYTES = 32 << 20
-BATCH_ROWS = 500_000
+BATCH_BYTES = 16 << 20
+BATCH_ROWS = 250_000
 
 
 def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
@@ -74,8 +74,8 @@ def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
 
 #: Bytes of a CSV file handled at a time (cut after a line break), and rows of a Parquet file:
 #: the reader's memory is bounded by these, whatever the size of the file.
-BATCH_BYTES = 32 << 20
-BATCH_ROWS = 500_000
+BATCH_BYTES = 16 << 20
+BATCH_ROWS = 250_000
 
 
 def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
@@ -213,6 +213,43 @@ def _parquet_header(lf: LandingFile) -> tuple[int, list[str]]:
 def read_records(lf: LandingFile) -> Records:
     """The records of an extract (see `Records`); raises `FileRejectedError` on a bad header."""
     return Records(lf)
+
+
+def read_rows(lf: LandingFile, rows: set[int], columns: list[str]) -> dict[int, dict]:
+    """Some rows of a file again, by data row number, as the records reader yields them (header
+    names, empty field = None): for the few rows set aside after their text was dropped."""
+    out: dict[int, dict] = {}
+    if lf.fmt == "parquet":
+        df = (
+            pl.scan_parquet(lf.path)
+            .with_row_index("__row", offset=1)
+            .filter(pl.col("__row").is_in(sorted(rows)))
+            .collect()
+        )
+        for r in df.with_columns(pl.exclude("__row").cast(pl.String)).iter_rows():
+            out[int(r[0])] = _record(columns, r[1:])
+        return out
+    row = 0  # lines after the header, blank ones included, exactly as `Records` numbers them
+    first = True
+    for chunk, _last in _chunks(lf.path):
+        text = chunk.decode("utf-8").removeprefix("\ufeff") if first else chunk.decode("utf-8")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        if first:
+            lines, first = lines[1:], False
+        for line in lines:
+            row += 1
+            if row in rows:
+                fields = next(csv.reader([line.removesuffix("\r")]))
+                out[row] = _record(columns, fields)
+        if len(out) == len(rows):
+            break
+    return out
+
+
+def _record(columns: list[str], values: Sequence[str | None]) -> dict[str, str | None]:
+    return {c: (v if v != "" else None) for c, v in zip(columns, values, strict=True)}
 
 
 def _unreadable(lf: LandingFile, why: str, rows: int) -> FileRejectedError:
