@@ -246,7 +246,7 @@ def _unstage(
     con: duckdb.DuckDBPyConnection, st: _Staging, file: str, rows: list[int] | None
 ) -> None:
     """Take a file's rows (all, or the given row numbers) out of the staging again."""
-    p: dict[str, object] = {"f": file, "rows": rows or []}
+    p: dict[str, object] = {"f": file} if rows is None else {"f": file, "rows": rows}
     some = "" if rows is None else " AND list_contains($rows, {})"
     con.execute(f"DELETE FROM {FAILS} WHERE __file = $f{some.format('__row')}", p)
     con.execute(f"DELETE FROM {st.target} WHERE _file = $f{some.format('_row_number')}", p)

@@ -72,33 +72,6 @@ def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
                     return
 
 
-#: Bytes of a CSV file handled at a time (cut after a line break), and rows of a Parquet file:
-#: the reader's memory is bounded by these, whatever the size of the file.
-BATCH_BYTES = 16 << 20
-BATCH_ROWS = 250_000
-
-
-def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
-    """The file's bytes in pieces of about `BATCH_BYTES` that end with a line break (the last
-    one may not), with whether it is the last. A line longer than that is never split."""
-    with path.open("rb") as fh:
-        buf = b""
-        while True:
-            more = fh.read(BATCH_BYTES)
-            if not more:
-                yield buf, True
-                return
-            buf += more
-            cut = buf.rfind(b"\n")
-            if cut >= 0:
-                chunk, buf = buf[: cut + 1], buf[cut + 1 :]
-                if buf or fh.peek(1):
-                    yield chunk, False
-                else:  # the file ends with this line break
-                    yield chunk, True
-                    return
-
-
 def count_lines(data: bytes) -> int:
     """Non-blank data lines of a CSV file (the header excluded): the file's own record count."""
     if not data:
