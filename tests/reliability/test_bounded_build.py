@@ -20,6 +20,7 @@ from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.load import load_table
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.settings import Settings, get_settings
+from pipelines.warehouse.failures import StepError, failure_reason
 from pipelines.warehouse.publish import connect_build
 
 PAYMENTS = table("billing.payments")
@@ -96,3 +97,14 @@ def test_expectations_validate_this_builds_rows_in_a_bounded_sample(tmp_path):
     assert "a sample of 7 of the 50 rows" in sampled.describe()
     nothing = run_suite(con, PAYMENTS, [], as_of)
     assert nothing.passed and nothing.evaluated == 0
+
+
+def test_running_out_of_the_memory_limit_names_the_setting(tmp_path):
+    s = get_settings(warehouse_dir=tmp_path, build_memory_limit="512MB")
+    error = StepError(
+        "subops_dbt_models",
+        "dbt model fct_usage failed: Out of Memory Error: failed to allocate data of size 64 MiB",
+        "Out of Memory Error: failed to allocate data of size 64.0 MiB (480 MiB/488 MiB used)",
+    )
+    why = failure_reason(s, [error], [])
+    assert "SUBOPS_BUILD_MEMORY_LIMIT (512MB)" in why and "subops_dbt_models" in why
