@@ -13,6 +13,8 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import queue
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -231,8 +233,9 @@ def _stage(
     recs = read_records(lf)
     extras = _header(lf, recs.columns)
     try:
-        for df in recs.batches():
-            _stage_batch(con, st, _normalise(lf, recs.columns, extras, df), loaded_at)
+        batches = (_normalise(lf, recs.columns, extras, df) for df in recs.batches())
+        for df in _read_ahead(batches):
+            _stage_batch(con, st, df, loaded_at)
         if recs.retracted:  # the cut-off last line of a file without a final line break
             _unstage(con, st, lf.rel, recs.retracted)
     except BaseException:
@@ -240,6 +243,44 @@ def _stage(
         raise
     st.headers[lf.rel] = recs.columns
     return extras, recs.rows_read, recs.rejects
+
+
+def _read_ahead(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The batches, the next one read (polars) while DuckDB works on this one: both release
+    the GIL, so two cores overlap. One batch ahead at most, so memory stays two batches."""
+    ahead: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for df in batches:
+                while not stop.is_set():
+                    try:
+                        ahead.put(("batch", df), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            ahead.put(("error", exc))
+
+    reader = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            ahead.get_nowait()  # unblock a reader waiting to put
+        reader.join()
 
 
 def _unstage(
