@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -54,23 +53,8 @@ class SuiteOutcome:
         return f"{self.evaluated} expectations on {of}; {verdict}"
 
 
-_CONTEXT_LOCK = threading.Lock()
-
-
-def warm_up() -> None:
-    """Start importing GX in the background (seconds of CPU, once per process) so it overlaps
-    the loader's reading, which runs in polars and DuckDB outside the GIL."""
-    if _make_context.cache_info().currsize == 0 and not _CONTEXT_LOCK.locked():
-        threading.Thread(target=_context, name="gx-import", daemon=True).start()
-
-
-def _context() -> Any:
-    with _CONTEXT_LOCK:
-        return _make_context()
-
-
 @lru_cache(maxsize=1)
-def _make_context() -> Any:
+def _context() -> Any:
     """One ephemeral context per process (importing GX costs seconds)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx

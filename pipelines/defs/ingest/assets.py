@@ -16,7 +16,7 @@ from pipelines.ingest.checks import (
     reconciliation_check,
     snapshot_check,
 )
-from pipelines.ingest.expectations import run_suite, warm_up
+from pipelines.ingest.expectations import run_suite
 from pipelines.ingest.load import load_table
 from pipelines.ingest.references import MAX_BREACH_RATE, blocking_breaches, check_references
 from pipelines.warehouse.audit import record_check
@@ -112,7 +112,6 @@ def raw_asset(t: Table) -> dg.AssetsDefinition:
         info = build_info(path)
         # the folder as the build's first step saw it (same day, same as-of date)
         scan = landing_scan(settings, info["as_of_date"], today=info["started_at"].date())
-        warm_up()  # GX imports while the files load
         with contextlib.closing(connect_build(path, settings)) as con:
             res = load_table(con, t, scan.for_table(t), context.run_id)
             loaded = [f.file for f in res.files if f.status != "rejected"]
