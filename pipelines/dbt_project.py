@@ -23,6 +23,13 @@ _SOURCES = ("models", "macros", "seeds", "tests", "snapshots", "dbt_project.yml"
 #: The dbt var naming the DuckDB file dbt writes (profiles.yml reads it; `--vars` reach the
 #: profile). Without it dbt falls back to env SUBOPS_DBT_DUCKDB_PATH, for hand-run dbt.
 DUCKDB_PATH_VAR = "duckdb_path"
+#: dbt vars carrying the build's DuckDB settings into the profile's `settings:` (same bounds as
+#: the loader's connections: `Settings.build_duckdb_config`).
+DUCKDB_SETTING_VARS = {
+    "memory_limit": "duckdb_memory_limit",
+    "threads": "duckdb_threads",
+    "temp_directory": "duckdb_temp_directory",
+}
 
 
 def dbt_executable() -> Path:
@@ -77,8 +84,14 @@ def dbt_vars(settings: Settings, as_of: dt.date) -> dict[str, str]:
 
 
 def build_vars(settings: Settings, as_of: dt.date, duckdb_path: Path) -> dict[str, str]:
-    """The `--vars` of a build's `dbt build`: the project's vars and the build file to write."""
-    return {**dbt_vars(settings, as_of), DUCKDB_PATH_VAR: str(duckdb_path)}
+    """The `--vars` of a build's `dbt build`: the project's vars, the build file to write and
+    DuckDB's bounds for it."""
+    bounds = settings.build_duckdb_config(duckdb_path)
+    return {
+        **dbt_vars(settings, as_of),
+        DUCKDB_PATH_VAR: str(duckdb_path),
+        **{var: bounds[name] for name, var in DUCKDB_SETTING_VARS.items()},
+    }
 
 
 def main() -> int:

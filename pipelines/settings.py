@@ -5,6 +5,7 @@ CLI flags override by constructing `Settings(**overrides)`."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -59,6 +60,26 @@ class Settings(BaseSettings):
     )
     fx_max_rate_age_days: int = Field(
         7, ge=0, description="an FX rate older than this many days on the day needed is a breach"
+    )
+    build_memory_limit: str = Field(
+        "2GB",
+        pattern=r"(?i)^[0-9]+(\.[0-9]+)?\s*[KMGT]i?B$",
+        description="memory cap of each DuckDB connection of a build (loader, checks, dbt); "
+        "past it, DuckDB spills to build_temp_dir",
+    )
+    build_threads: int | None = Field(
+        None, ge=1, description="DuckDB threads of a build's connections; unset: the CPU cores"
+    )
+    build_temp_dir: Path | None = Field(
+        None,
+        description="where a build's DuckDB spills what does not fit in build_memory_limit; "
+        "unset: next to the build file (<build file>.tmp)",
+    )
+    gx_max_rows: int = Field(
+        100_000,
+        ge=1,
+        description="the Great Expectations suites validate at most this many of the rows a "
+        "build loaded per table (all of them up to it; beyond, a uniform sample)",
     )
     sql_memory_limit: str = Field("2GB", description="memory cap of a read-only query session")
     sql_timeout_seconds: float = Field(
@@ -148,6 +169,17 @@ class Settings(BaseSettings):
     @property
     def builds_dir(self) -> Path:
         return self.warehouse_dir / "builds"
+
+    def build_duckdb_config(self, build_file: Path) -> dict[str, str]:
+        """DuckDB settings of every connection a build opens (loader, checks and dbt's profile):
+        bounded memory and threads, spilling to disk rather than failing. Unset, the spill
+        folder is DuckDB's own `<build file>.tmp`, removed with the build's files."""
+        spill = self.build_temp_dir or build_file.with_name(build_file.name + ".tmp")
+        return {
+            "memory_limit": self.build_memory_limit.replace(" ", ""),
+            "threads": str(self.build_threads or os.cpu_count() or 1),
+            "temp_directory": str(Path(spill).resolve()),
+        }
 
 
 def get_settings(**overrides: object) -> Settings:

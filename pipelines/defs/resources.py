@@ -46,6 +46,10 @@ class WarehouseResource(dg.ConfigurableResource):
     extract_future_tolerance_days: int
     fx_max_rate_age_days: int
     keep_failed_builds: bool
+    build_memory_limit: str
+    build_threads: int | None
+    build_temp_dir: str | None
+    gx_max_rows: int
     # alerts of daemon-run builds (the run-status and freshness sensors). Secrets (webhook URL,
     # SMTP password) are not mirrored: Dagster shows resource config in its UI, so `settings()`
     # reads them from the environment (or subops.toml) of the code server.

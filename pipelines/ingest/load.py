@@ -1,9 +1,10 @@
 """Load a table's new extract files into `raw.<source>__<table>`, following its load mode.
 
-All new files of a table are read (polars, every column as text), validated and typed in one
-bulk SQL pass, merged into raw and logged in one transaction: a retry after a crash starts
-from a consistent state, and a file already in `audit.load_log` (same path and sha256) is
-skipped, so loading an extract twice changes nothing.
+All new files of a table are read in bounded batches (polars, every column as text) into a
+DuckDB staging table, then validated, typed and merged into raw by set-based SQL and logged in
+one transaction: a retry after a crash starts from a consistent state, and a file already in
+`audit.load_log` (same path and sha256) is skipped, so loading an extract twice changes
+nothing. No file or table is ever held whole in Python: DuckDB spills past its memory limit.
 """
 
 from __future__ import annotations
@@ -12,24 +13,51 @@ import contextlib
 import csv
 import datetime as dt
 import json
+import queue
+import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
 
-from pipelines.contract import LoadMode, Table
+from pipelines.contract import TABLES, ColumnType, LoadMode, Table
 from pipelines.contract.model import LINEAGE_COLUMNS
 from pipelines.ingest.landing import LandingFile
-from pipelines.ingest.records import FileRejectedError, RecordReject, read_records
-from pipelines.ingest.sql import Params, ident, raw_table_ref
-from pipelines.ingest.validate import describe, failures_sql, typed_expr
+from pipelines.ingest.records import (
+    FileRejectedError,
+    RecordReject,
+    countable_rows,
+    read_records,
+    read_rows,
+)
+from pipelines.ingest.sql import Params, ident, inline, raw_table_ref
+from pipelines.ingest.validate import describe, failure_case, is_missing, typed_expr
 
-SRC = "__ingest_src"
-BAD = "__ingest_bad"
+FAILS = "__ingest_fails"
 NEW = "__ingest_new"
 PREV = "__ingest_prev_keys"
+KEYS = "__ingest_keys"
+DUPS = "__ingest_dups"
+BATCH = "__ingest_batch"
+#: Column list of each raw table, contract columns then lineage (as its DDL declares them).
+_RAW_COLUMNS = {
+    t.raw_table: ", ".join(ident(c) for c in [*t.column_names, *(n for n, _, _ in LINEAGE_COLUMNS)])
+    for t in TABLES
+}
+#: Failing rows turned into quarantine rows at a time (the reasons are written in Python).
+FAIL_PAGE = 20_000
+#: Key types whose valid texts and typed values correspond one to one: a file's distinct key
+#: texts are distinct keys (a DATE must be written YYYY-MM-DD), and a typed key cast back to
+#: text is the text the file had.
+_TEXT_KEYS = (
+    ColumnType.ID,
+    ColumnType.TEXT,
+    ColumnType.ENUM,
+    ColumnType.CURRENCY,
+    ColumnType.DATE,
+)
 
 
 @dataclass
@@ -86,36 +114,185 @@ class TableResult:
         return sum(f.rows_superseded for f in self.files)
 
 
-def _normalise(lf: LandingFile, df: pl.DataFrame) -> tuple[pl.DataFrame, tuple[str, ...]]:
-    """Contract columns (missing optional ones as NULL) + lineage; extras folded into JSON."""
+def _header(lf: LandingFile, columns: list[str]) -> tuple[str, ...]:
+    """The file's extra columns (not in the contract); refuses a header missing a required one."""
     t = lf.table
-    cols_in = [c for c in df.columns if c != "__row"]
-    missing = [c for c in t.required_columns if c not in cols_in]
+    missing = [c for c in t.required_columns if c not in columns]
     if missing:
         raise FileRejectedError(
             "missing_column",
             f"{lf.rel}: required column(s) {', '.join(missing)} missing from the header; the "
             f"whole file was set aside — re-export {t.qualified_name} with every contract column.",
-            df.height,
+            countable_rows(lf),
         )
-    extras = tuple(c for c in cols_in if c not in t.column_names)
+    return tuple(c for c in columns if c not in t.column_names)
+
+
+def _normalise(
+    lf: LandingFile, columns: list[str], extras: tuple[str, ...], df: pl.DataFrame
+) -> pl.DataFrame:
+    """Contract columns (missing optional ones as NULL) + lineage; extras folded into JSON."""
+    t = lf.table
     extra_expr = (
         pl.struct([pl.col(c) for c in extras]).struct.json_encode()
         if extras
         else pl.lit(None, dtype=pl.String)
     )
     cols = [
-        pl.col(c) if c in cols_in else pl.lit(None, dtype=pl.String).alias(c)
+        pl.col(c) if c in columns else pl.lit(None, dtype=pl.String).alias(c)
         for c in t.column_names
     ]
-    out = df.select(
+    return df.select(
         *cols,
         pl.lit(lf.rel).alias("__file"),
         pl.lit(lf.extract_id).alias("__extract_id"),
         pl.col("__row"),
         extra_expr.alias("__extra"),
     )
-    return out, extras
+
+
+@dataclass
+class _Staging:
+    """Where a load puts its rows: valid rows typed into `target` (raw itself when the table
+    was empty, so a full build writes each row once; else a temp table merged afterwards),
+    failing rows with their text into FAILS, and, for snapshot tables, every row's key."""
+
+    t: Table
+    target: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def direct(self) -> bool:
+        return self.target != NEW
+
+
+def _open_staging(con: duckdb.DuckDBPyConnection, t: Table) -> _Staging:
+    raw = raw_table_ref(t.raw_table)
+    keys = ", ".join(ident(k) for k in t.key)
+    if t.load_mode is LoadMode.SNAPSHOT:
+        # keys not deleted before this load (the previous snapshot's keys), for the guard
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted"
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KEYS} AS "
+            f"SELECT _file, _row_number, {keys} FROM {raw} LIMIT 0"
+        )
+    text = ", ".join(f"{ident(c)} VARCHAR" for c in t.column_names)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {FAILS} (__file VARCHAR, __row BIGINT, "
+        f"codes VARCHAR[], {text}, __extra VARCHAR)"
+    )
+    empty = not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {raw} LIMIT 1)").fetchall()[0][0]
+    if empty:
+        return _Staging(t, raw)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW} AS SELECT * FROM {raw} LIMIT 0")
+    return _Staging(t, NEW)
+
+
+def _stage_batch(
+    con: duckdb.DuckDBPyConnection, st: _Staging, df: pl.DataFrame, loaded_at: dt.datetime
+) -> None:
+    """One batch, set-based: its failing rows (with every failure code) to FAILS, the others
+    typed into the target. Each row is validated once and typed once. The batch is scanned as an
+    Arrow relation, not a registered view: inside the load's transaction DuckDB keeps every
+    registered object alive until the commit, so a registered batch would never be freed."""
+    t = st.t
+    batch = con.from_arrow(df.to_arrow())
+    p = Params()
+    cases = [failure_case(t, c, p) for c in t.columns]
+    fails = " OR ".join(f"({c}) IS NOT NULL" for c in cases)
+    text = ", ".join(ident(c) for c in t.column_names)
+    sql = (
+        f"INSERT INTO {FAILS} SELECT __file, __row, [{', '.join(cases)}], {text}, __extra "
+        f"FROM {BATCH} WHERE {fails}"
+    )
+    batch.query(BATCH, inline(sql, p.values))
+    p = Params()
+    typed = ", ".join(f"{typed_expr(c, p)}" for c in t.columns)
+    lo = p(int(df["__row"].min()))
+    sql = f"""INSERT INTO {st.target} ({_RAW_COLUMNS[t.raw_table]})
+              SELECT {typed}, __file, __extract_id, __row, CAST({p(loaded_at)} AS TIMESTAMP),
+                     false, __extra
+              FROM {BATCH} b
+              WHERE NOT EXISTS (SELECT 1 FROM {FAILS} f WHERE f.__file = b.__file
+                                AND f.__row >= {lo} AND f.__row = b.__row)"""
+    batch.query(BATCH, inline(sql, p.values))
+    if t.load_mode is LoadMode.SNAPSHOT:
+        p = Params()
+        keys = ", ".join(typed_expr(t.column(k), p) for k in t.key)
+        sql = f"INSERT INTO {KEYS} SELECT __file, __row, {keys} FROM {BATCH}"
+        batch.query(BATCH, inline(sql, p.values))
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, st: _Staging, lf: LandingFile, loaded_at: dt.datetime
+) -> tuple[tuple[str, ...], int, list[RecordReject]]:
+    """Read a file a batch at a time into the staging; returns its extra columns, rows read and
+    the lines set aside. A file refused part-way leaves nothing behind."""
+    recs = read_records(lf)
+    extras = _header(lf, recs.columns)
+    try:
+        batches = (_normalise(lf, recs.columns, extras, df) for df in recs.batches())
+        for df in _read_ahead(batches):
+            _stage_batch(con, st, df, loaded_at)
+        if recs.retracted:  # the cut-off last line of a file without a final line break
+            _unstage(con, st, lf.rel, recs.retracted)
+    except BaseException:
+        _unstage(con, st, lf.rel, None)
+        raise
+    st.headers[lf.rel] = recs.columns
+    return extras, recs.rows_read, recs.rejects
+
+
+def _read_ahead(batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """The batches, the next one read (polars) while DuckDB works on this one: both release
+    the GIL, so two cores overlap. One batch ahead at most, so memory stays two batches."""
+    ahead: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for df in batches:
+                while not stop.is_set():
+                    try:
+                        ahead.put(("batch", df), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ahead.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            ahead.put(("error", exc))
+
+    reader = threading.Thread(target=produce, name="ingest-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            ahead.get_nowait()  # unblock a reader waiting to put
+        reader.join()
+
+
+def _unstage(
+    con: duckdb.DuckDBPyConnection, st: _Staging, file: str, rows: list[int] | None
+) -> None:
+    """Take a file's rows (all, or the given row numbers) out of the staging again."""
+    p: dict[str, object] = {"f": file} if rows is None else {"f": file, "rows": rows}
+    some = "" if rows is None else " AND list_contains($rows, {})"
+    con.execute(f"DELETE FROM {FAILS} WHERE __file = $f{some.format('__row')}", p)
+    con.execute(f"DELETE FROM {st.target} WHERE _file = $f{some.format('_row_number')}", p)
+    if st.t.load_mode is LoadMode.SNAPSHOT:
+        con.execute(f"DELETE FROM {KEYS} WHERE _file = $f{some.format('_row_number')}", p)
 
 
 def _live_log(con: duckdb.DuckDBPyConnection, t: Table) -> dict[str, tuple[str, str, str]]:
@@ -178,44 +355,38 @@ def load_table(
     if not todo:
         return result
 
-    frames: list[pl.DataFrame] = []
-    originals: dict[str, pl.DataFrame] = {}
     pending: list[tuple[LandingFile, str]] = []
     rejected: list[tuple[LandingFile, str, FileRejectedError]] = []
     record_rejects: dict[str, tuple[list[str], list[RecordReject]]] = {}
     drift: list[dict[str, object]] = []
-    for lf in todo:
-        sha = shas[lf.rel]
-        try:
-            recs = read_records(lf)
-            norm, extras = _normalise(lf, recs.frame)
-        except FileRejectedError as rej:
-            rejected.append((lf, sha, rej))
-            continue
-        originals[lf.rel] = recs.frame
-        frames.append(norm)
-        pending.append((lf, sha))
-        if recs.rejects:
-            header = [c for c in recs.frame.columns if c != "__row"]
-            record_rejects[lf.rel] = (header, recs.rejects)
-        drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
-        fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, recs.rows_read, 0, 0, "")
-        fr.extra_columns = extras
-        for rr in recs.rejects:
-            fr.rows_quarantined += 1
-            fr.reasons[rr.code] += 1
-        result.files.append(fr)
-
     con.execute("BEGIN TRANSACTION")
     try:
         if result.reloaded_because:
             _reset_table(con, t)
-        bad_rows = _load_frames(con, t, frames, originals, pending, run_id, loaded_at)
+        st = _open_staging(con, t)
+        for lf in todo:
+            sha = shas[lf.rel]
+            try:
+                extras, rows_read, rejects = _stage(con, st, lf, loaded_at)
+            except FileRejectedError as rej:
+                rejected.append((lf, sha, rej))
+                continue
+            pending.append((lf, sha))
+            if rejects:
+                record_rejects[lf.rel] = (st.headers[lf.rel], rejects)
+            drift += [{"file": lf.rel, "extract_id": lf.extract_id, "column": c} for c in extras]
+            fr = FileResult(lf.rel, t.source, t.name, lf.extract_id, sha, rows_read, 0, 0, "")
+            fr.extra_columns = extras
+            for rr in rejects:
+                fr.rows_quarantined += 1
+                fr.reasons[rr.code] += 1
+            result.files.append(fr)
+        bad_rows = _settle(con, st, pending, run_id, loaded_at)
         _quarantine_records(con, t, record_rejects, pending, run_id, loaded_at)
         by_file = {f.file: f for f in result.files}
-        for (file, _row), (code, _) in bad_rows.items():
-            by_file[file].rows_quarantined += 1
-            by_file[file].reasons[code] += 1
+        for file, codes in bad_rows.items():
+            by_file[file].rows_quarantined += codes.total()
+            by_file[file].reasons.update(codes)
         kept = _rows_kept(con, t, [lf.rel for lf, _ in pending])
         for f in result.files:
             f.rows_loaded = f.rows_read - f.rows_quarantined
@@ -244,11 +415,9 @@ def load_table(
         con.execute("ROLLBACK")
         raise
     finally:
-        for name in (SRC, BAD):
-            with contextlib.suppress(Exception):
-                con.unregister(name)
-        con.execute(f"DROP TABLE IF EXISTS {NEW}")
-        con.execute(f"DROP TABLE IF EXISTS {PREV}")
+        for name in (FAILS, NEW, PREV, KEYS, DUPS):
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DROP TABLE IF EXISTS {name}")
     result.files.sort(key=lambda f: (f.extract_id, f.file))
     return result
 
@@ -304,70 +473,191 @@ def _quarantine_records(
         _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows, schema_overrides=schema))
 
 
-def _load_frames(
+def _settle(
     con: duckdb.DuckDBPyConnection,
-    t: Table,
-    frames: list[pl.DataFrame],
-    originals: dict[str, pl.DataFrame],
+    st: _Staging,
     pending: list[tuple[LandingFile, str]],
     run_id: str,
     loaded_at: dt.datetime,
-) -> dict[tuple[str, int], tuple[str, str]]:
-    """Validate, quarantine and merge; returns {(file, row): (reason_code, column)}."""
-    if not frames:
+) -> dict[str, Counter[str]]:
+    """After every file is staged: quarantine the failing rows and the repeated keys, keep one
+    row per key across the files, merge into raw; returns the reason codes set aside per file."""
+    if not pending:
         return {}
-    src = pl.concat(frames, how="vertical")
-    con.register(SRC, src)
-    p = Params()
-    fails = con.execute(failures_sql(t, SRC, p), p.values).fetchall()
-
-    bad: dict[tuple[str, int], tuple[str, str]] = {}
-    qrows: list[dict[str, object]] = []
     extract_of = {lf.rel: lf.extract_id for lf, _ in pending}
-    row_index = {
-        f: dict(zip(df["__row"].to_list(), range(df.height), strict=True))
-        for f, df in originals.items()
-    }
-    for file, row, codes, is_dup, first_row in fails:
-        problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
-        if not problems and is_dup:
-            problems = [("+".join(t.key), "duplicate_key")]  # compound keys: a+b
-        original = originals[file].row(row_index[file][row], named=True)
-        original.pop("__row", None)
-        column, code = problems[0]
-        value = (
-            "+".join(str(original.get(k)) for k in t.key)
-            if code == "duplicate_key"
-            else original.get(column)
-        )
-        reason = describe(t, file, row, column, code, value, first_row)
-        if len(problems) > 1:
-            reason += " Also: " + "; ".join(f"{c} {k}" for c, k in problems[1:]) + "."
-        bad[(file, row)] = (code, column)
-        qrows.append(
-            {
-                "source": t.source,
-                "table": t.name,
-                "file": file,
-                "row_number": row,
-                "column": column,
-                "reason_code": code,
-                "reason": reason,
-                "raw_record": json.dumps(original, ensure_ascii=False),
-                "run_id": run_id,
-                "extract_id": extract_of[file],
-                "quarantined_at": loaded_at,
-            }
-        )
+    bad: dict[str, Counter[str]] = {}
+    for qrows in _failing_rows(con, st, extract_of, run_id, loaded_at, bad):
+        _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
+    qrows = _repeated_keys(con, st, [lf for lf, _ in pending], run_id, loaded_at, bad)
     if qrows:
         _insert_frame(con, "quarantine.rows", pl.DataFrame(qrows))
-    bad_df = pl.DataFrame(
-        {"file": [k[0] for k in bad], "row": [k[1] for k in bad]},
-        schema={"file": pl.String, "row": pl.Int64},
-    )
-    con.register(BAD, bad_df)
-    _merge(con, t, loaded_at)
+    _one_per_key(con, st, n_files=len(pending))
+    if not st.direct:
+        _merge(con, st.t)
     return bad
+
+
+def _qrow(
+    t: Table, file: str, row: int, column: str, code: str, reason: str, record: dict, **ctx: object
+) -> dict[str, object]:
+    return {
+        "source": t.source,
+        "table": t.name,
+        "file": file,
+        "row_number": row,
+        "column": column,
+        "reason_code": code,
+        "reason": reason,
+        "raw_record": json.dumps(record, ensure_ascii=False),
+        "run_id": ctx["run_id"],
+        "extract_id": ctx["extract_id"],
+        "quarantined_at": ctx["loaded_at"],
+    }
+
+
+def _failing_rows(
+    con: duckdb.DuckDBPyConnection,
+    st: _Staging,
+    extract_of: dict[str, str],
+    run_id: str,
+    loaded_at: dt.datetime,
+    bad: dict[str, Counter[str]],
+) -> Iterator[list[dict[str, object]]]:
+    """Quarantine rows for the rows that failed validation, a page at a time (with the text
+    the file had: failing rows are staged as text)."""
+    t = st.t
+    n_fails = con.execute(f"SELECT count(*) FROM {FAILS}").fetchall()[0][0]
+    cols = ", ".join(ident(c) for c in t.column_names)
+    for lo in range(0, n_fails, FAIL_PAGE):
+        page = con.execute(
+            f"SELECT __file, __row, codes, {cols}, __extra FROM {FAILS} "
+            f"ORDER BY __file, __row LIMIT {FAIL_PAGE} OFFSET {lo}"
+        ).fetchall()
+        qrows = []
+        for file, row, codes, *values in page:
+            problems = [(c.name, code) for c, code in zip(t.columns, codes, strict=True) if code]
+            original = _original(t, st.headers[file], values)
+            column, code = problems[0]
+            reason = describe(t, file, row, column, code, original.get(column), 0)
+            if len(problems) > 1:
+                reason += " Also: " + "; ".join(f"{c} {k}" for c, k in problems[1:]) + "."
+            bad.setdefault(file, Counter())[code] += 1
+            ctx = {"run_id": run_id, "extract_id": extract_of[file], "loaded_at": loaded_at}
+            qrows.append(_qrow(t, file, row, column, code, reason, original, **ctx))
+        yield qrows
+
+
+def _repeated_keys(
+    con: duckdb.DuckDBPyConnection,
+    st: _Staging,
+    files: list[LandingFile],
+    run_id: str,
+    loaded_at: dt.datetime,
+    bad: dict[str, Counter[str]],
+) -> list[dict[str, object]]:
+    """A key repeated within a file: its first row is loaded, the later valid ones are set
+    aside as duplicate_key (a failing row still counts as the key's occurrence). Found with one
+    aggregate over key hashes, then checked on the keys themselves; the rows' text is read back
+    from the file (they are rare, and only valid rows were typed)."""
+    t = st.t
+    keys = [ident(k) for k in t.key]
+    as_text = ", ".join(f"CAST({k} AS VARCHAR) AS {k}" for k in keys)
+    present = " AND ".join(f"NOT {is_missing(k)}" for k in keys)
+    on = " AND ".join(f"c.{k} = d.{k}" for k in keys)
+    hashed = f"hash({', '.join(keys)})"
+    hashed_k = f"hash({', '.join(f'k.{k}' for k in keys)})"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {DUPS} AS
+            WITH k AS NOT MATERIALIZED (
+                SELECT _file AS __file, _row_number AS __row, {as_text}, true AS valid
+                FROM {st.target}
+                UNION ALL
+                SELECT __file, __row, {", ".join(keys)}, false FROM {FAILS} WHERE {present}
+            ),
+            h AS (SELECT __file, {hashed} AS h FROM k GROUP BY ALL HAVING count(*) > 1),
+            c AS (SELECT k.* FROM k SEMI JOIN h ON k.__file = h.__file AND {hashed_k} = h.h),
+            d AS (SELECT __file, {", ".join(keys)}, min(__row) AS first_row
+                  FROM c GROUP BY ALL HAVING count(*) > 1)
+            SELECT c.__file, c.__row, d.first_row
+            FROM c JOIN d ON c.__file = d.__file AND {on}
+            WHERE c.valid AND c.__row > d.first_row""",
+    )
+    dups = con.execute(f"SELECT __file, __row, first_row FROM {DUPS} ORDER BY ALL").fetchall()
+    if not dups:
+        return []
+    by_rel = {lf.rel: lf for lf in files}
+    wanted: dict[str, dict[int, int]] = {}
+    for file, row, first_row in dups:
+        wanted.setdefault(file, {})[row] = first_row
+    qrows = []
+    for file, rows in wanted.items():
+        lf = by_rel[file]
+        originals = read_rows(lf, set(rows), st.headers[file])
+        for row, first_row in sorted(rows.items()):
+            original = originals[row]
+            column, code = "+".join(t.key), "duplicate_key"
+            value = "+".join(str(original.get(k)) for k in t.key)
+            reason = describe(t, file, row, column, code, value, first_row)
+            bad.setdefault(file, Counter())[code] += 1
+            ctx = {"run_id": run_id, "extract_id": lf.extract_id, "loaded_at": loaded_at}
+            qrows.append(_qrow(t, file, row, column, code, reason, original, **ctx))
+    con.execute(
+        f"DELETE FROM {st.target} AS r USING {DUPS} d "
+        "WHERE r._file = d.__file AND r._row_number = d.__row"
+    )
+    return qrows
+
+
+def _original(t: Table, header: list[str], values: list[object]) -> dict[str, object]:
+    """A staged row as the file had it: its header's columns in order, extras included."""
+    *contract, extra = values
+    by_name = dict(zip(t.column_names, contract, strict=True))
+    if extra:
+        by_name.update(json.loads(extra))
+    return {c: by_name.get(c) for c in header}
+
+
+def _one_per_key(con: duckdb.DuckDBPyConnection, st: _Staging, *, n_files: int) -> None:
+    """One row per key among the rows staged, the winner by the table's load mode (greatest
+    version, then latest extract id, then file name), whatever the arrival order. Within one
+    file a repeated key is already set aside, so one file of text keys needs nothing."""
+    t = st.t
+    if n_files <= 1 and all(t.column(k).type in _TEXT_KEYS for k in t.key):
+        return
+    keys = ", ".join(ident(k) for k in t.key)
+    # the window sorts keys and row ids only, not whole rows
+    con.execute(
+        f"""DELETE FROM {st.target} WHERE rowid IN (
+                SELECT rowid FROM {st.target}
+                QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {_order(t)}) > 1)"""
+    )
+
+
+def _order(t: Table) -> str:
+    order = "_extract_id DESC, _file DESC"
+    if t.load_mode is LoadMode.APPEND and t.version:
+        order = f"{ident(t.version)} DESC NULLS LAST, {order}"
+    return order
+
+
+def _merge(con: duckdb.DuckDBPyConnection, t: Table) -> None:
+    """Merge the staged rows into raw (a table that already held rows): a staged row replaces
+    the raw row of its key if it wins, and is added if its key is new."""
+    raw = raw_table_ref(t.raw_table)
+    join = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
+    wins = (
+        "(n._extract_id > r._extract_id OR (n._extract_id = r._extract_id AND n._file >= r._file))"
+    )
+    if t.load_mode is LoadMode.APPEND and t.version:
+        v = ident(t.version)
+        wins = f"(n.{v} > r.{v} OR (n.{v} = r.{v} AND {wins}))"
+    # a hash join on the key (DELETE ... USING; a correlated EXISTS here scans raw row by row)
+    con.execute(f"DELETE FROM {raw} AS r USING {NEW} n WHERE {join} AND {wins}")
+    cols = _RAW_COLUMNS[t.raw_table]
+    con.execute(
+        f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM {NEW} n "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {join})"
+    )
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame) -> None:
@@ -376,47 +666,6 @@ def _insert_frame(con: duckdb.DuckDBPyConnection, target: str, df: pl.DataFrame)
     cols = ", ".join(f'"{c}"' for c in df.columns)  # names from this module, not from files
     con.execute(f"INSERT INTO {target} ({cols}) SELECT {cols} FROM __ingest_insert")
     con.unregister("__ingest_insert")
-
-
-def _merge(con: duckdb.DuckDBPyConnection, t: Table, loaded_at: dt.datetime) -> None:
-    """Merge the valid rows into raw: one row per key, the winner by the table's load mode
-    (greatest version, then latest extract id, then file name) — whatever the arrival order."""
-    p = Params()
-    raw = raw_table_ref(t.raw_table)
-    typed = ", ".join(f"{typed_expr(c, p)} AS {ident(c.name)}" for c in t.columns)
-    keys = ", ".join(ident(k) for k in t.key)
-    order = "_extract_id DESC, _file DESC"
-    if t.load_mode is LoadMode.APPEND and t.version:
-        order = f"{ident(t.version)} DESC NULLS LAST, {order}"
-    con.execute(
-        f"""CREATE TEMP TABLE {NEW} AS
-            SELECT {typed}, __file AS _file, __extract_id AS _extract_id, __row AS _row_number,
-                   CAST({p(loaded_at)} AS TIMESTAMP) AS _loaded_at, false AS _is_deleted,
-                   __extra AS _extra
-            FROM {SRC} s
-            WHERE NOT EXISTS (SELECT 1 FROM {BAD} b WHERE b.file = s.__file AND b.row = s.__row)
-            QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY {order}) = 1""",
-        p.values,
-    )
-    if t.load_mode is LoadMode.SNAPSHOT:
-        # keys not deleted before this load (the previous snapshot's keys), for the guard
-        con.execute(f"CREATE TEMP TABLE {PREV} AS SELECT {keys} FROM {raw} WHERE NOT _is_deleted")
-    join = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
-    wins = (
-        "(n._extract_id > r._extract_id OR (n._extract_id = r._extract_id AND n._file >= r._file))"
-    )
-    if t.load_mode is LoadMode.APPEND and t.version:
-        v = ident(t.version)
-        wins = f"(n.{v} > r.{v} OR (n.{v} = r.{v} AND {wins}))"
-    con.execute(
-        f"DELETE FROM {raw} AS r WHERE EXISTS (SELECT 1 FROM {NEW} n WHERE {join} AND {wins})"
-    )
-    all_cols = [c.name for c in t.columns] + [n for n, _, _ in LINEAGE_COLUMNS]
-    cols = ", ".join(ident(c) for c in all_cols)
-    con.execute(
-        f"INSERT INTO {raw} ({cols}) SELECT {cols} FROM {NEW} n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {raw} r WHERE {join})"
-    )
 
 
 def _apply_snapshot(
@@ -458,10 +707,9 @@ def _apply_snapshot(
     join = " AND ".join(f"k.{c} = r.{c}" for c in keys)
     if previous in new_files:
         p2 = Params()
-        key_exprs = ", ".join(f"{typed_expr(t.column(k), p2)} AS {ident(k)}" for k in t.key)
         prev_keys = (
-            f"(SELECT DISTINCT {key_exprs} FROM {SRC} WHERE __file = {p2(previous)}"
-            f" AND {' AND '.join(f'{ident(k)} IS NOT NULL' for k in t.key)})"
+            f"(SELECT DISTINCT {', '.join(keys)} FROM {KEYS} WHERE _file = {p2(previous)}"
+            f" AND {' AND '.join(f'{k} IS NOT NULL' for k in keys)})"
         )
         params = p2.values
     else:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -44,13 +45,31 @@ class RecordReject:
     text: str
 
 
-@dataclass
-class Records:
-    """The readable records of a file (text columns + `__row`), and the lines set aside."""
+#: Bytes of a CSV file handled at a time (cut after a line break), and rows of a Parquet file:
+#: the reader's memory is bounded by these, whatever the size of the file.
+BATCH_BYTES = 16 << 20
+BATCH_ROWS = 250_000
 
-    frame: pl.DataFrame
-    rows_read: int
-    rejects: list[RecordReject] = field(default_factory=list)
+
+def _chunks(path: Path) -> Iterator[tuple[bytes, bool]]:
+    """The file's bytes in pieces of about `BATCH_BYTES` that end with a line break (the last
+    one may not), with whether it is the last. A line longer than that is never split."""
+    with path.open("rb") as fh:
+        buf = b""
+        while True:
+            more = fh.read(BATCH_BYTES)
+            if not more:
+                yield buf, True
+                return
+            buf += more
+            cut = buf.rfind(b"\n")
+            if cut >= 0:
+                chunk, buf = buf[: cut + 1], buf[cut + 1 :]
+                if buf or fh.peek(1):
+                    yield chunk, False
+                else:  # the file ends with this line break
+                    yield chunk, True
+                    return
 
 
 def count_lines(data: bytes) -> int:
@@ -64,6 +83,19 @@ def count_lines(data: bytes) -> int:
     return sum(1 for line in lines[1:] if line.strip("\r") != "")
 
 
+def count_path_lines(path: Path) -> int:
+    """`count_lines` of a file, read a piece at a time (pieces end with a line break, so the
+    count is the same; a piece never splits a UTF-8 character)."""
+    total, first = 0, True
+    for chunk, _last in _chunks(path):
+        if first:
+            total += count_lines(chunk)
+            first = False
+        else:
+            total += count_lines(b"\n" + chunk)  # a dummy header line in front
+    return total
+
+
 def countable_path_rows(path: Path) -> int:
     """Rows of a file we refuse whole, where countable (CSV lines; Parquet footer), else 0."""
     fmt = path.suffix.lower().lstrip(".")
@@ -73,7 +105,7 @@ def countable_path_rows(path: Path) -> int:
 
             return int(pq.ParquetFile(path).metadata.num_rows)
         if fmt == "csv" and path.is_file():
-            return count_lines(path.read_bytes())
+            return count_path_lines(path)
     except Exception:
         return 0
     return 0
@@ -83,20 +115,114 @@ def countable_rows(lf: LandingFile) -> int:
     return countable_path_rows(lf.path)
 
 
+class Records:
+    """The records of an extract file, read in bounded batches.
+
+    `columns` is the header (known on opening; a file refused whole raises `FileRejectedError`
+    there or, for damage found further in, while iterating `batches()`). Each batch is a frame
+    of text columns (empty field = NULL) with the data row number `__row`. After the batches:
+    `rows_read` (the file's own count), `rejects` (lines set aside) and `retracted` (rows of an
+    earlier batch set aside afterwards: the last line of a file without a final line break).
+    """
+
+    def __init__(self, lf: LandingFile) -> None:
+        if lf.fmt not in READABLE_FORMATS:
+            raise FileRejectedError(
+                "unreadable_file",
+                f"{lf.rel}: '.{lf.fmt}' is neither CSV nor Parquet; export the table as UTF-8 "
+                "CSV or Parquet.",
+                countable_rows(lf),
+            )
+        self.lf = lf
+        self.rows_read = 0
+        self.rejects: list[RecordReject] = []
+        self.retracted: list[int] = []
+        self._csv: _CsvReader | None = None
+        if lf.fmt == "parquet":
+            self._parquet_rows, names = _parquet_header(lf)
+        else:
+            self._csv = _CsvReader(lf)
+            names = self._csv.names
+        self.columns = [c.strip().lstrip("\ufeff") for c in names]
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        raw = self._csv.batches(self) if self._csv else self._parquet_batches()
+        for df in raw:
+            df = df.rename(dict(zip(df.columns[:-1], self.columns, strict=True)))
+            yield df.with_columns(pl.col(c).replace("", None) for c in self.columns)
+
+    def _parquet_batches(self) -> Iterator[pl.DataFrame]:
+        lf, expected, read = self.lf, self._parquet_rows, 0
+        try:
+            scan = pl.scan_parquet(lf.path)
+            while True:  # slices of the file (polars reads only the row groups they touch)
+                df = scan.slice(read, BATCH_ROWS).collect().with_columns(pl.all().cast(pl.String))
+                if df.height == 0:
+                    break
+                rows = pl.int_range(read + 1, read + df.height + 1, dtype=pl.Int64, eager=True)
+                read += df.height
+                yield df.with_columns(rows.alias("__row"))
+                if df.height < BATCH_ROWS:
+                    break
+        except FileRejectedError:
+            raise
+        except Exception as exc:  # pyarrow/polars raise several types for corrupt input
+            raise _unreadable(lf, str(exc).splitlines()[0][:160], 0) from exc
+        if read != expected:
+            raise _unreadable(lf, f"its footer promises {expected} rows, {read} were read", 0)
+        self.rows_read = expected
+
+
+def _parquet_header(lf: LandingFile) -> tuple[int, list[str]]:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(lf.path)
+        return int(meta.metadata.num_rows), list(meta.schema_arrow.names)
+    except Exception as exc:
+        raise _unreadable(lf, str(exc).splitlines()[0][:160], 0) from exc
+
+
 def read_records(lf: LandingFile) -> Records:
-    """Records of an extract as text columns (empty field = NULL) with their data row number."""
-    if lf.fmt not in READABLE_FORMATS:
-        raise FileRejectedError(
-            "unreadable_file",
-            f"{lf.rel}: '.{lf.fmt}' is neither CSV nor Parquet; export the table as UTF-8 CSV "
-            "or Parquet.",
-            countable_rows(lf),
+    """The records of an extract (see `Records`); raises `FileRejectedError` on a bad header."""
+    return Records(lf)
+
+
+def read_rows(lf: LandingFile, rows: set[int], columns: list[str]) -> dict[int, dict]:
+    """Some rows of a file again, by data row number, as the records reader yields them (header
+    names, empty field = None): for the few rows set aside after their text was dropped."""
+    out: dict[int, dict] = {}
+    if lf.fmt == "parquet":
+        df = (
+            pl.scan_parquet(lf.path)
+            .with_row_index("__row", offset=1)
+            .filter(pl.col("__row").is_in(sorted(rows)))
+            .collect()
         )
-    recs = _read_parquet(lf) if lf.fmt == "parquet" else _read_csv(lf)
-    df = recs.frame
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns if c != "__row"})
-    recs.frame = df.with_columns(pl.col(c).replace("", None) for c in df.columns if c != "__row")
-    return recs
+        for r in df.with_columns(pl.exclude("__row").cast(pl.String)).iter_rows():
+            out[int(r[0])] = _record(columns, r[1:])
+        return out
+    row = 0  # lines after the header, blank ones included, exactly as `Records` numbers them
+    first = True
+    for chunk, _last in _chunks(lf.path):
+        text = chunk.decode("utf-8").removeprefix("\ufeff") if first else chunk.decode("utf-8")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        if first:
+            lines, first = lines[1:], False
+        for line in lines:
+            row += 1
+            if row in rows:
+                fields = next(csv.reader([line.removesuffix("\r")]))
+                out[row] = _record(columns, fields)
+        if len(out) == len(rows):
+            break
+    return out
+
+
+def _record(columns: list[str], values: Sequence[str | None]) -> dict[str, str | None]:
+    return {c: (v if v != "" else None) for c, v in zip(columns, values, strict=True)}
 
 
 def _unreadable(lf: LandingFile, why: str, rows: int) -> FileRejectedError:
@@ -109,79 +235,135 @@ def _unreadable(lf: LandingFile, why: str, rows: int) -> FileRejectedError:
     )
 
 
-def _read_parquet(lf: LandingFile) -> Records:
-    import pyarrow.parquet as pq
-
+def _decode(lf: LandingFile, chunk: bytes, offset: int) -> str:
     try:
-        expected = int(pq.ParquetFile(lf.path).metadata.num_rows)
-        df = pl.read_parquet(lf.path).with_columns(pl.all().cast(pl.String))
-    except Exception as exc:  # pyarrow/polars raise several types for corrupt input
-        raise _unreadable(lf, str(exc).splitlines()[0][:160], 0) from exc
-    if df.height != expected:
-        raise _unreadable(lf, f"its footer promises {expected} rows, {df.height} were read", 0)
-    rows = pl.int_range(1, df.height + 1, dtype=pl.Int64, eager=True).alias("__row")
-    return Records(df.with_columns(rows), expected)
-
-
-def _read_csv(lf: LandingFile) -> Records:
-    data = lf.path.read_bytes()
-    try:
-        text = data.decode("utf-8")
+        return chunk.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _unreadable(lf, f"not UTF-8 at byte {exc.start}", count_lines(data)) from exc
-    had_bom = text.startswith("\ufeff")
-    text = text.removeprefix("\ufeff")
-    ends_clean = text.endswith("\n")
-    lines = pl.Series("line", [text]).str.split("\n").explode()
-    if ends_clean:
-        lines = lines.head(lines.len() - 1)
-    if lines.len() == 0 or lines[0].strip("\r") == "":
-        raise FileRejectedError(
-            "missing_column",
-            f"{lf.rel}: the file has no header row; the whole file was set aside — re-export "
-            f"{lf.table.qualified_name} with a header row of contract column names.",
-            0,
-        )
-    lines = lines.str.strip_suffix("\r")
-    header = lines[0]
-    if not pl.Series([header]).str.contains(_LINE)[0]:
-        raise _unreadable(lf, "the header row's quoting is broken", count_lines(data))
-    names = next(csv.reader([header]))
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise _unreadable(lf, f"column {', '.join(dupes)} appears twice in the header", 0)
+        where = offset + exc.start
+        raise _unreadable(lf, f"not UTF-8 at byte {where}", count_path_lines(lf.path)) from exc
 
-    body = pl.DataFrame({"text": lines.slice(1)}).with_row_index("__row", offset=1)
-    n_lines = body.height
-    body = body.with_columns(pl.col("__row").cast(pl.Int64)).filter(pl.col("text") != "")
-    n_fields = pl.col("text").str.replace_all(_QUOTED, "").str.count_matches(",", literal=True) + 1
-    body = body.with_columns(
-        valid=pl.col("text").str.contains(_LINE), n_fields=n_fields.cast(pl.Int64)
-    )
-    last_row = body["__row"].max() if body.height else None
-    bad = body.filter(
-        ~pl.col("valid")
-        | (pl.col("n_fields") != len(names))
-        | ((pl.col("__row") == (last_row or 0)) & pl.lit(not ends_clean))
-    )
-    cut = None if ends_clean else last_row
-    rejects = [_describe(lf, r, len(names), r["__row"] == cut) for r in bad.iter_rows(named=True)]
-    good = body.join(bad.select("__row"), on="__row", how="anti") if rejects else body
-    if rejects or had_bom or good.height != n_lines:  # parse exactly the lines that passed
-        source: bytes = "\n".join([header, *good["text"].to_list(), ""]).encode()
-    else:  # every line passed: the file itself is what the parser reads
-        source = data
-    try:
-        df = pl.read_csv(
-            io.BytesIO(source), infer_schema=False, encoding="utf8", raise_if_empty=False
+
+class _CsvReader:
+    """A CSV file a piece at a time: the header on opening, then the lines of each piece
+    checked and parsed exactly as a whole file would be (line numbers run on across pieces)."""
+
+    def __init__(self, lf: LandingFile) -> None:
+        self.lf = lf
+        self._pieces = _chunks(lf.path)
+        first, self._first_is_last = next(self._pieces)
+        self._offset = len(first)
+        text = _decode(lf, first, 0)
+        self.had_bom = text.startswith("\ufeff")
+        text = text.removeprefix("\ufeff")
+        head, sep, rest = text.partition("\n")
+        if head.strip("\r") == "":
+            raise FileRejectedError(
+                "missing_column",
+                f"{lf.rel}: the file has no header row; the whole file was set aside — "
+                f"re-export {lf.table.qualified_name} with a header row of contract column names.",
+                0,
+            )
+        self.header = head.removesuffix("\r")
+        if not pl.Series([self.header]).str.contains(_LINE)[0]:
+            raise _unreadable(lf, "the header row's quoting is broken", count_path_lines(lf.path))
+        self.names = next(csv.reader([self.header]))
+        dupes = sorted({n for n in self.names if self.names.count(n) > 1})
+        if dupes:
+            raise _unreadable(lf, f"column {', '.join(dupes)} appears twice in the header", 0)
+        self._rest = rest
+        self._rest_raw = first[len(first) - len(rest.encode()) :] if sep else b""
+
+    def batches(self, recs: Records) -> Iterator[pl.DataFrame]:
+        lf, n_names = self.lf, len(self.names)
+        text, raw, last = self._rest, self._rest_raw, self._first_is_last
+        next_row = 1
+        last_line: tuple[int, str, bool] | None = None  # (row, text, rejected) of the last line
+        while True:
+            ends_clean = text.endswith("\n")
+            if text:
+                lines = pl.Series("text", [text]).str.split("\n").explode()
+                if ends_clean:
+                    lines = lines.head(lines.len() - 1)
+                body = (
+                    pl.DataFrame({"text": lines.str.strip_suffix("\r")})
+                    .with_row_index("__row", offset=next_row)
+                    .with_columns(pl.col("__row").cast(pl.Int64))
+                )
+                next_row += body.height
+                n_lines = body.height
+                body = body.filter(pl.col("text") != "")
+                # every line passed and none is blank: the parser may read the piece itself
+                whole = raw if not self.had_bom and body.height == n_lines else None
+                df, bad = self._parse(body, whole, n_names)
+                recs.rows_read += body.height
+                recs.rejects += [_describe(lf, r, n_names, False) for r in bad]
+                if body.height:
+                    row, line = body.row(body.height - 1)
+                    last_line = (row, line, any(r["__row"] == row for r in bad))
+                if df is not None and df.height:
+                    yield df
+            if last:
+                if not ends_clean and last_line is not None:
+                    self._cut(recs, *last_line)
+                return
+            piece, last = next(self._pieces)
+            text, raw = _decode(lf, piece, self._offset), piece
+            self._offset += len(piece)
+
+    def _parse(
+        self, body: pl.DataFrame, raw: bytes | None, n_names: int
+    ) -> tuple[pl.DataFrame | None, list[dict]]:
+        """Check each line on its own, then parse exactly the lines that passed (`raw`: the
+        piece's bytes, when every line of it is in `body`)."""
+        if body.height == 0:
+            return None, []
+        # a line without a quote is well-formed by construction and its fields are its commas
+        # plus one: only the lines with quotes need the RFC 4180 expression
+        commas = pl.col("text").str.count_matches(",", literal=True)
+        quoted = pl.col("text").str.contains('"', literal=True)
+        plain = body.filter(~quoted).with_columns(
+            valid=pl.lit(True), n_fields=(commas + 1).cast(pl.Int64)
         )
-    except Exception as exc:  # the lines passed the RFC check: this is a parser disagreement
-        raise _unreadable(lf, str(exc).splitlines()[0][:160], body.height) from exc
-    if df.height != good.height:
-        raise _unreadable(
-            lf, f"{good.height} well-formed lines parsed as {df.height} rows", body.height
+        fields = pl.col("text").str.replace_all(_QUOTED, "").str.count_matches(",", literal=True)
+        with_quotes = body.filter(quoted).with_columns(
+            valid=pl.col("text").str.contains(_LINE), n_fields=(fields + 1).cast(pl.Int64)
         )
-    return Records(df.with_columns(good["__row"]), body.height, rejects)
+        bad = (
+            pl.concat([plain, with_quotes])
+            .filter(~pl.col("valid") | (pl.col("n_fields") != n_names))
+            .sort("__row")
+        )
+        good = body.join(bad.select("__row"), on="__row", how="anti") if bad.height else body
+        if good.height == 0:
+            return None, list(bad.iter_rows(named=True))
+        if bad.height or raw is None:  # parse exactly the lines that passed
+            lines = good["text"].str.join("\n").item()
+            source = f"{self.header}\n{lines}\n".encode()
+        else:
+            source = self.header.encode() + b"\n" + raw
+        try:
+            df = pl.read_csv(
+                io.BytesIO(source), infer_schema=False, encoding="utf8", raise_if_empty=False
+            )
+        except Exception as exc:  # the lines passed the RFC check: this is a parser disagreement
+            rows = count_path_lines(self.lf.path)
+            raise _unreadable(self.lf, str(exc).splitlines()[0][:160], rows) from exc
+        if df.height != good.height:
+            raise _unreadable(
+                self.lf,
+                f"{good.height} well-formed lines parsed as {df.height} rows",
+                count_path_lines(self.lf.path),
+            )
+        return df.with_columns(good["__row"]), list(bad.iter_rows(named=True))
+
+    def _cut(self, recs: Records, row: int, line: str, rejected: bool) -> None:
+        """The file does not end with a line break: its last line is set aside as cut off
+        (replacing a malformed verdict; retracted from the batches if it was yielded)."""
+        if rejected:
+            recs.rejects = [r for r in recs.rejects if r.row != row]
+        else:
+            recs.retracted.append(row)
+        recs.rejects.append(_describe(self.lf, {"__row": row, "text": line}, 0, True))
 
 
 def _describe(lf: LandingFile, r: dict, n_header: int, cut: bool) -> RecordReject:

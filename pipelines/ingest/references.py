@@ -65,7 +65,9 @@ def breach_queries(
     fx_max_rate_age_days: int = DEFAULT_FX_MAX_RATE_AGE_DAYS,
     as_of: dt.date | None = None,
 ) -> list[tuple[str, dict]]:
-    """One INSERT ... SELECT per rule, all derived from the contract."""
+    """One INSERT ... SELECT per rule, all derived from the contract. Each is one scan of the
+    table it checks with hash joins on small lookups (no rate on or before a day = the
+    currency's first rate is later), so the cost grows with the rows, not rows x rates."""
     out: list[tuple[str, dict]] = []
     fx = table("reference.fx_rates")
     for t in TABLES:
@@ -127,11 +129,12 @@ def breach_queries(
                            || {p(fx.qualified_name)} || '.',
                            r._file, r._row_number, {p(run_id)}, {p(checked_at)}
                     FROM {raw} r
+                    LEFT JOIN (
+                        SELECT currency, min(rate_date) AS first_rate
+                        FROM {raw_table_ref(fx.raw_table)} GROUP BY currency
+                    ) f ON f.currency = r.currency
                     WHERE r.currency <> {p(FX_BASE_CURRENCY)} AND r.{ident(day)} IS NOT NULL
-                      AND NOT EXISTS (
-                        SELECT 1 FROM {raw_table_ref(fx.raw_table)} f
-                        WHERE f.currency = r.currency
-                          AND f.rate_date <= CAST(r.{ident(day)} AS DATE))
+                      AND (f.first_rate IS NULL OR f.first_rate > CAST(r.{ident(day)} AS DATE))
                 """,
                     p.values,
                 )

@@ -3,6 +3,7 @@ value a bound parameter."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -42,3 +43,31 @@ class Params:
         name = f"p{len(self.values)}"
         self.values[name] = value
         return f"${name}"
+
+
+_PLACEHOLDER = re.compile(r"\$(p[0-9]+)\b")
+
+
+def literal(value: Any) -> str:
+    """A SQL literal for a value SQL built here binds (contract constants, times, numbers)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def inline(sql: str, values: dict[str, Any]) -> str:
+    """`sql` with its `$pN` placeholders replaced by literals: for the few statements DuckDB
+    cannot bind parameters to (a query over an Arrow batch, `DuckDBPyRelation.query`)."""
+    return _PLACEHOLDER.sub(lambda m: literal(values[m.group(1)]), sql)

@@ -73,65 +73,69 @@ def _bad_type(col: Column, p: Params) -> str | None:
 
 
 def failure_case(table: Table, col: Column, p: Params) -> str:
-    """CASE expression: the first reason code this column fails with, else NULL."""
+    """CASE expression: the first reason code this column fails with, else NULL. A missing value
+    is decided first, so the later branches only ever see present values (a CASE evaluates
+    each branch only on the rows no earlier branch took)."""
     c = ident(col.name)
-    whens: list[tuple[str, str]] = []
     if col.required:
-        whens.append((is_missing(c), "missing_required"))
+        missing = p("missing_required")
     elif col.required_when:
         other, values = col.required_when
-        whens.append(
-            (
-                f"({is_missing(c)} AND list_contains({p(list(values))}, {ident(other)}))",
-                "missing_required",
-            )
+        missing = (
+            f"CASE WHEN list_contains({p(list(values))}, {ident(other)}) "
+            f"THEN {p('missing_required')} END"
         )
-    present = f"NOT {is_missing(c)}"
+    else:
+        missing = "CAST(NULL AS VARCHAR)"
+    whens: list[tuple[str, str]] = []
     bad = _bad_type(col, p)
     if bad:
-        whens.append((f"({present} AND {bad})", "bad_type"))
+        whens.append((bad, "bad_type"))
     if col.type is T.ENUM:
-        whens.append((f"({present} AND NOT list_contains({p(list(col.enum))}, {c}))", "bad_enum"))
+        whens.append((f"NOT list_contains({p(list(col.enum))}, {c})", "bad_enum"))
     if col.type in CODE_PATTERNS:
         code = "bad_currency" if col.type is T.CURRENCY else "bad_country"
-        pattern = p(CODE_PATTERNS[col.type])
-        whens.append((f"({present} AND NOT regexp_full_match({c}, {pattern}))", code))
+        whens.append((f"NOT regexp_full_match({c}, {p(CODE_PATTERNS[col.type])})", code))
     if col.minimum is not None and col.is_money_or_number:
         op = "<=" if col.exclusive_minimum else "<"
         bound = f"CAST({p(col.minimum)} AS {RAW_SQL_TYPES[T.DECIMAL]})"
-        whens.append((f"({present} AND {typed_expr(col, p)} {op} {bound})", "negative_amount"))
+        whens.append((f"{typed_expr(col, p)} {op} {bound}", "negative_amount"))
     if col.allowed:
         whens.append(
-            (
-                f"({present} AND NOT list_contains({p(list(col.allowed))}, {typed_expr(col, p)}))",
-                "out_of_range",
-            )
+            (f"NOT list_contains({p(list(col.allowed))}, {typed_expr(col, p)})", "out_of_range")
         )
-    if not whens:
+    if not whens and not (col.required or col.required_when):
         return "CAST(NULL AS VARCHAR)"
     body = " ".join(f"WHEN {cond} THEN {p(code)}" for cond, code in whens)
-    return f"CASE {body} END"
+    return f"CASE WHEN {is_missing(c)} THEN {missing} {body} END"
 
 
 def failures_sql(table: Table, src: str, p: Params) -> str:
-    """One row per row that fails: file, row, list of per-column codes, duplicate info."""
+    """One row per row that fails: file, row, list of per-column codes, duplicate info, and
+    `__id` numbering the rows in (file, row) order. A key repeated within a file is found by
+    grouping (a hash aggregate), not by a window over every row."""
     cases = ", ".join(failure_case(table, col, p) for col in table.columns)
     keys = ", ".join(ident(k) for k in table.key)
     keys_present = " AND ".join(f"NOT {is_missing(ident(k))}" for k in table.key)
+    on = " AND ".join(f"d.{ident(k)} = s.{ident(k)}" for k in table.key)
     return f"""
-        WITH f AS (
-            SELECT __file, __row, [{cases}] AS codes,
-                   CASE WHEN {keys_present} THEN
-                        row_number() OVER (PARTITION BY __file, {keys} ORDER BY __row) END
-                        AS dup_rank,
-                   first_value(__row) OVER (PARTITION BY __file, {keys} ORDER BY __row)
-                        AS first_row
+        WITH dups AS (
+            SELECT __file, {keys}, min(__row) AS first_row
             FROM {src}
+            WHERE {keys_present}
+            GROUP BY ALL
+            HAVING count(*) > 1
+        ),
+        f AS (
+            SELECT s.__file, s.__row, s.codes, d.first_row
+            FROM (SELECT __file, __row, {keys}, [{cases}] AS codes FROM {src}) s
+            LEFT JOIN dups d ON d.__file = s.__file AND {on}
         )
-        SELECT __file, __row, codes, coalesce(dup_rank, 1) > 1 AS is_dup, first_row
+        SELECT row_number() OVER (ORDER BY __file, __row) AS __id, __file, __row, codes,
+               coalesce(__row > first_row, false) AS is_dup, first_row
         FROM f
-        WHERE len(list_filter(codes, lambda x: x IS NOT NULL)) > 0 OR coalesce(dup_rank, 1) > 1
-        ORDER BY __file, __row
+        WHERE len(list_filter(codes, lambda x: x IS NOT NULL)) > 0
+           OR coalesce(__row > first_row, false)
     """
 
 

@@ -165,6 +165,21 @@ def run_storage_fault(text: str) -> str | None:
     )
 
 
+#: How DuckDB reports a query that needs more memory than its limit and cannot spill.
+_OUT_OF_MEMORY = "out of memory error"
+
+
+def out_of_memory(settings: Settings, step: str) -> str:
+    """A build's DuckDB ran out of its memory limit: most work spills to disk past it, the rest
+    (some joins and windows over very large keys) needs more memory."""
+    where = settings.build_temp_dir or f"{settings.builds_dir}/<build>.duckdb.tmp"
+    return (
+        f"step {step} needed more memory than SUBOPS_BUILD_MEMORY_LIMIT "
+        f"({settings.build_memory_limit}) allows, even spilling to {where}: raise "
+        "SUBOPS_BUILD_MEMORY_LIMIT (or lower SUBOPS_BUILD_THREADS) — DuckDB's message is in the log"
+    )
+
+
 def explain_exception(exc: BaseException, settings: Settings) -> str:
     """One line for an exception raised outside the Dagster run (lock, log folder, landing)."""
     text = "".join(traceback.format_exception_only(type(exc), exc))
@@ -235,6 +250,9 @@ def failure_reason(settings: Settings, errors: list[StepError], failed_checks: l
         storage = run_storage_fault(e.detail or e.message)
         if storage:
             return storage
+    for e in errors:
+        if _OUT_OF_MEMORY in (e.detail or e.message).lower():
+            return out_of_memory(settings, e.step)
     for e in errors:
         if is_model_error(e.message):
             return e.message

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.settings import Settings
+from pipelines.settings import Settings, get_settings
 from pipelines.warehouse.schema import ensure_schema
 
 RUN_TAG_LEN = 8
@@ -29,10 +29,18 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def connect_build(path: Path) -> duckdb.DuckDBPyConnection:
-    """Read-write connection to a build file (only the build's own steps open it)."""
+def connect_build(path: Path, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """Read-write connection to a build file (only the build's own steps open it), with the
+    build's bounded memory, threads and spill folder (`Settings.build_duckdb_config`). Applied
+    with SET, not connect-time config, so a second connection to the same file never clashes."""
     con = duckdb.connect(str(path))
-    con.execute("SET TimeZone = 'UTC'")
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        for name, value in (settings or get_settings()).build_duckdb_config(path).items():
+            con.execute(f"SET {name} = $v", {"v": value})  # names from this module only
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -79,7 +87,7 @@ def prepare_build(
             contextlib.suppress(duckdb.Error),
         ):
             history = old.execute("SELECT * FROM audit.runs").df()
-    con = connect_build(path)
+    con = connect_build(path, settings)
     try:
         ensure_schema(con)
         if history is not None and not history.empty:

@@ -26,9 +26,11 @@ def make_dev_db() -> ModuleType:
     return module
 
 
-def dbt_build(db: Path, tmp: Path, as_of: str) -> None:
+def dbt_build(db: Path, tmp: Path, as_of: str, *, unit_tests: bool = True) -> None:
     """`dbt build` (models and all tests) on `db` as of `as_of`, target and logs under `tmp`;
-    fails the test with the tail of dbt's output."""
+    fails the test with the tail of dbt's output. The unit tests run on fixed inputs, whatever
+    the database: one build per session runs them (test_dbt_build.py), the others pass
+    `unit_tests=False`."""
     env = {
         **os.environ,
         "SUBOPS_DBT_DUCKDB_PATH": str(db),
@@ -48,6 +50,7 @@ def dbt_build(db: Path, tmp: Path, as_of: str) -> None:
             str(tmp / "target"),
             "--log-path",
             str(tmp / "logs"),
+            *([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
         ],
         cwd=DBT_DIR,
         env=env,

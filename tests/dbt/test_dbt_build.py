@@ -27,6 +27,17 @@ def warehouse(tmp_path_factory) -> Path:
     return db
 
 
+def test_every_unit_test_runs_and_passes_here(warehouse):
+    """The nightly `dbt build` skips the unit tests (pipelines/defs/dbt/assets.py); this build is
+    where each one runs, once per `make test`."""
+    results = json.loads((warehouse.parent / "target" / "run_results.json").read_text())
+    ran = {r["unique_id"]: r["status"] for r in results["results"]}
+    manifest = json.loads((warehouse.parent / "target" / "manifest.json").read_text())
+    assert manifest["unit_tests"] and {u: ran.get(u) for u in manifest["unit_tests"]} == {
+        u: "pass" for u in manifest["unit_tests"]
+    }
+
+
 def D(x: str) -> Decimal:
     return Decimal(x)
 

@@ -22,7 +22,7 @@ S2 = "S2|recurring|charge|2025-01-15"
 def warehouse_mid_month(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_build_mid_month")
     db = make_dev_db().build_dev_db(tmp / "dev.duckdb")
-    dbt_build(db, tmp, AS_OF)
+    dbt_build(db, tmp, AS_OF, unit_tests=False)
     return db
 
 

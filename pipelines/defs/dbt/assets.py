@@ -104,6 +104,13 @@ def _dbt_error_line(error: str) -> str:
     return (lines[0] if lines else "dbt stopped without run results")[:300]
 
 
+def dbt_build_args(dbt_vars: Mapping[str, str]) -> list[str]:
+    """The nightly's `dbt build`: models, seeds and data tests (they block publication), not the
+    unit tests: those test the SQL's logic on fixed inputs, not the night's data, so they run in
+    `make test` and CI (tests/dbt), not on every build."""
+    return ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+
+
 def build_dbt_assets() -> list[dg.AssetsDefinition]:
     manifest = ensure_manifest()
     if not has_dbt_nodes(manifest):
@@ -118,13 +125,11 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     def subops_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
-        """`dbt build` once, into this run's build file (named in the invocation's --vars)."""
+        """`dbt build` once (no unit tests), into this run's build file (named in --vars)."""
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
         dbt_vars = build_vars(settings, build_info(path)["as_of_date"], path)
-        invocation = dbt.cli(
-            ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
-        )
+        invocation = dbt.cli(dbt_build_args(dbt_vars), context=context, raise_on_error=False)
         try:
             yield from invocation.stream()
             run_results = _run_results(context, invocation)

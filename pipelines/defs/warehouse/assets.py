@@ -36,7 +36,7 @@ def warehouse_build(
         settings, context.run_id, full_refresh=config.full_refresh, as_of=as_of, started_at=started
     )
     scan = landing_scan(settings, as_of, today=started.date())
-    with contextlib.closing(connect_build(path)) as con:
+    with contextlib.closing(connect_build(path, settings)) as con:
         refused = record_refused(con, scan, context.run_id, started)
     for r in scan.refused:
         context.log.warning(f"refused: {r.reason}")
