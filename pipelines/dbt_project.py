@@ -9,6 +9,7 @@ No Dagster here: storage and the CLI use it too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,10 @@ _SOURCES = ("models", "macros", "seeds", "tests", "snapshots", "dbt_project.yml"
 #: The dbt var naming the DuckDB file dbt writes (profiles.yml reads it; `--vars` reach the
 #: profile). Without it dbt falls back to env SUBOPS_DBT_DUCKDB_PATH, for hand-run dbt.
 DUCKDB_PATH_VAR = "duckdb_path"
+#: The dbt var carrying `project_digest()`: the incremental facts rebuild whole when it changes.
+PROJECT_DIGEST_VAR = "project_digest"
+#: What the models compute with (docs and tests excluded: they change no row).
+_CODE = ("models", "macros", "seeds", "snapshots", "dbt_project.yml")
 
 
 def dbt_executable() -> Path:
@@ -76,9 +81,29 @@ def dbt_vars(settings: Settings, as_of: dt.date) -> dict[str, str]:
     }
 
 
+def project_digest() -> str:
+    """sha256 of the dbt project's code (SQL, seeds, dbt_project.yml). A warehouse whose
+    incremental facts were computed by other code gets them rebuilt whole (dbt_project/README.md,
+    "Incremental facts"); dbt alone sees model changes but not macro changes."""
+    h = hashlib.sha256()
+    for name in _CODE:
+        p = DBT_PROJECT_DIR / name
+        files = sorted(p.rglob("*")) if p.is_dir() else [p]
+        for f in files:
+            if f.is_file() and (f.suffix in (".sql", ".csv") or f == p):
+                h.update(f.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+                h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def build_vars(settings: Settings, as_of: dt.date, duckdb_path: Path) -> dict[str, str]:
-    """The `--vars` of a build's `dbt build`: the project's vars and the build file to write."""
-    return {**dbt_vars(settings, as_of), DUCKDB_PATH_VAR: str(duckdb_path)}
+    """The `--vars` of a build's `dbt build`: the project's vars, the build file to write and the
+    digest of the project's code."""
+    return {
+        **dbt_vars(settings, as_of),
+        DUCKDB_PATH_VAR: str(duckdb_path),
+        PROJECT_DIGEST_VAR: project_digest(),
+    }
 
 
 def main() -> int:

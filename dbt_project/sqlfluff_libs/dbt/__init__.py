@@ -35,3 +35,12 @@ def concat(fields):
 
 def last_day(date, datepart):
     return f"last_day({date})"
+
+
+def hash(field):  # noqa: A001 (dbt's name)
+    return f"md5(cast({field} as varchar))"
+
+
+def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None):
+    order = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order})"

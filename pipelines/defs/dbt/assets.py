@@ -121,9 +121,14 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         """`dbt build` once, into this run's build file (named in the invocation's --vars)."""
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
-        dbt_vars = build_vars(settings, build_info(path)["as_of_date"], path)
+        info = build_info(path)
+        dbt_vars = build_vars(settings, info["as_of_date"], path)
+        # a full refresh rebuilds the incremental facts whole (dbt_project/README.md)
+        refresh = ["--full-refresh"] if info["full_refresh"] else []
         invocation = dbt.cli(
-            ["build", "--vars", json.dumps(dbt_vars)], context=context, raise_on_error=False
+            ["build", "--vars", json.dumps(dbt_vars), *refresh],
+            context=context,
+            raise_on_error=False,
         )
         try:
             yield from invocation.stream()
