@@ -37,7 +37,7 @@ def last_day(date, datepart):
     return f"last_day({date})"
 
 
-def hash(field):  # noqa: A001 (dbt's name)
+def hash(field):  # dbt's name
     return f"md5(cast({field} as varchar))"
 
 
