@@ -7,6 +7,7 @@ with changed as (
     select
         kind,
         state_key,
+        {{ dbt.split_part('state_key', "'|'", 1) }} as subscription_id,
         coalesce(since, previous_since) as since
     from {{ ref('int_incremental_state') }}
     where is_changed
@@ -33,8 +34,7 @@ direct as (
 
     select s.account_id
     from changed as c
-    inner join segments as s
-        on c.state_key = {{ dbt.concat(['s.subscription_id', "'|'", date_key('c.since')]) }}
+    inner join segments as s on c.subscription_id = s.subscription_id
     cross join changes_window as w
     where c.kind = 'usage' and (w.window_start is null or c.since < w.window_start)
 )
