@@ -7,8 +7,21 @@
   that no longer exist. A full refresh (an empty build file, or --full-refresh) builds everything.
 -#}
 
+{#- True when an incremental fact applies this build's change set: the run is incremental and
+    int_changed_window was built by this dbt invocation. A model selected without it (by hand:
+    `dbt build --select fct_mrr_monthly`) would otherwise apply another run's changes; it is
+    rebuilt whole instead. -#}
+{% macro changes_apply() -%}
+    {%- set window = ref('int_changed_window') -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set got = run_query('select invocation_id from ' ~ window).columns[0].values() -%}
+    {{ return(got | length == 1 and got[0] == invocation_id) }}
+{%- endmacro %}
+
 {#- The rows of a model this build recomputes: those of a changed account (`account_col`) or dated
-    in the window (`date_col`); either may be omitted. Every row when the run is not incremental. -#}
+    in the window (`date_col`); either may be omitted. Every row unless changes_apply(). -#}
 {% macro changed_scope(account_col=none, date_col=none) -%}
     {%- set accounts = ref('int_changed_accounts') -%}
     {%- set window = ref('int_changed_window') -%}
@@ -19,24 +32,20 @@
     {%- if date_col is not none -%}
         {%- do parts.append(date_col ~ ' >= (select ciw.window_start from ' ~ window ~ ' as ciw)') -%}
     {%- endif -%}
-    {%- if is_incremental() -%}
+    {%- if changes_apply() -%}
         ({{ parts | join(' or ') }})
     {%- else -%}
         (1 = 1)
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of an incremental fact: delete the rows this build recomputes. Refuses change sets
-    from another dbt invocation (a model selected without int_changed_window would otherwise
-    recompute yesterday's changes, not today's). -#}
+{#- Pre-hook of an incremental fact: delete the rows this build recomputes (all of them when the
+    change set is not this invocation's). -#}
 {% macro delete_changed_rows(account_col, date_col) -%}
     {%- if execute and is_incremental() -%}
-        {%- set window = ref('int_changed_window') -%}
-        {%- set got = run_query('select invocation_id from ' ~ window).columns[0].values() -%}
-        {%- if got | length != 1 or got[0] != invocation_id -%}
-            {{ exceptions.raise_compiler_error(
-                this.identifier ~ " is incremental but int_changed_window was not built in this "
-                ~ "dbt invocation: select it too (--select +" ~ this.identifier ~ ") or pass --full-refresh") }}
+        {%- if not changes_apply() -%}
+            {%- do log(this.identifier ~ ": no change set from this dbt invocation "
+                ~ "(int_changed_window not selected): rebuilt whole", info=true) -%}
         {%- endif -%}
         delete from {{ this }} where {{ changed_scope(account_col, date_col) }}
     {%- endif -%}

@@ -56,6 +56,23 @@ converted as (
         {{ to_reporting('m.mrr', 'fx', 10, 38) }} as mrr_usd
     from mrr as m
     {{ fx_join('fx', 'm.currency', 'm.snapshot_day') }}
+),
+
+mrr_before_window as (
+    -- incremental: whether each account had MRR before the window, from this table's row for the
+    -- month before it (kept: that month is not recomputed); otherwise no rows
+    {%- if changes_apply() %}
+        select
+            account_id,
+            had_mrr_before
+        from {{ this }}
+        where month = (select {{ add_months(-1, 'ciw.window_start') }} from {{ ref('int_changed_window') }} as ciw)
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as account_id,
+            false as had_mrr_before
+        where 1 = 0
+    {%- endif %}
 )
 
 select
@@ -72,14 +89,9 @@ select
     {{ convert_at('coalesce(p.mrr, 0)', 'c.units_per_usd', 'c.reporting_units_per_usd') }} as prev_mrr_usd_at_month_rate,
     coalesce(max(case when p.mrr > 0 then 1 else 0 end) over (
         partition by c.account_id order by c.month rows between unbounded preceding and current row
-    ) = 1, false){% if is_incremental() %} or coalesce(h.had_mrr_before, false){% endif %} as had_mrr_before
+    ) = 1, false) or coalesce(h.had_mrr_before, false) as had_mrr_before
 from converted as c
 left join converted as p
     on c.account_id = p.account_id and p.month = {{ add_months(-1, 'c.month') }}
-{%- if is_incremental() %}
-    left join {{ this }} as h
-        on
-            c.account_id = h.account_id
-            and h.month = (select {{ add_months(-1, 'ciw.window_start') }} from {{ ref('int_changed_window') }} as ciw)
-{%- endif %}
+left join mrr_before_window as h on c.account_id = h.account_id
 where {{ changed_scope('c.account_id', 'c.month') }}
