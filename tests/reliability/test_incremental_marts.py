@@ -33,6 +33,8 @@ from pipelines.warehouse.schema import ensure_schema
 pytestmark = pytest.mark.slow
 
 DAYS = ("2026-10-31", "2026-11-01", "2026-11-02")
+FX_FIX = "2026-11-01T120000Z"  # a second extract of the second day: a corrected past FX rate
+FX_FIXED_DAY = dt.date(2026, 9, 10)
 LATE = "2026-11-02T120000Z"  # a second extract of the last day: the late rows
 AMENDED_FROM = dt.date(2026, 7, 15)  # the backdated amendment's effective date
 LATE_USAGE_DAY = dt.date(2026, 8, 10)
@@ -207,12 +209,29 @@ def write_late_rows(landing: Path, db: Path) -> Late:
     )
 
 
+def write_fx_correction(landing: Path, db: Path) -> None:
+    """A corrected EUR rate for FX_FIXED_DAY (the same key, a later extract wins)."""
+    ((rate,),) = rows(
+        db,
+        "select units_per_usd from raw.reference__fx_rates where currency = 'EUR' "
+        "and rate_date = ?",
+        FX_FIXED_DAY,
+    )
+    fx = table("reference.fx_rates")
+    write_csv(
+        landing / fx.source / fx.name / f"{FX_FIX}.csv",
+        list(fx.column_names),
+        [{"rate_date": str(FX_FIXED_DAY), "currency": "EUR", "units_per_usd": str(rate + 1)}],
+    )
+
+
 @dataclass
 class Builds:
     nightly: Path  # full build of the first day, then one incremental run per day
     full: Path  # a full refresh of the final landing folder
     late: Late
     dbt: Dbt
+    windows: dict[str, dt.date | None]  # each nightly's window start
 
 
 @pytest.fixture(scope="module")
@@ -224,17 +243,21 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     )
     dbt = Dbt(root)
     nightly = root / "nightly" / "wh.duckdb"
-    late = None
+    late, windows = None, {}
     for day in DAYS:
+        if day == DAYS[1]:
+            write_fx_correction(landing, nightly)
         if day == DAYS[-1]:
             late = write_late_rows(landing, nightly)
         load(nightly, landing, day)
         assert dbt.run(nightly, day) == [], f"dbt run as of {day} failed"
+        window = "select window_start from intermediate.int_changed_window"
+        ((windows[day],),) = rows(nightly, window)
     full = root / "full" / "wh.duckdb"
     load(full, landing, None)
     assert dbt.run(full, DAYS[-1], "--full-refresh") == []
     assert late is not None
-    return Builds(nightly, full, late, dbt)
+    return Builds(nightly, full, late, dbt, windows)
 
 
 def test_nightly_incremental_runs_equal_a_full_build_row_for_row(builds):
@@ -250,13 +273,17 @@ def test_nightly_incremental_runs_equal_a_full_build_row_for_row(builds):
     assert full["marts.fct_mrr_monthly"][0] and full["marts.fct_revenue_schedule"][0]
 
 
-def test_the_last_nightly_recomputed_only_the_window_and_the_late_accounts(builds):
-    """As of moved 1 → 2 November: every account's November rows; before November only the two
-    accounts with late rows (and any other account whose inputs changed that day)."""
+def test_each_nightly_recomputed_only_its_window_and_the_late_accounts(builds):
+    """The first build computes everything. 1 November: the as-of date left October, and a
+    corrected rate of 10 September changes every conversion from that day: from September.
+    2 November: every account's November rows; before November only the accounts with late rows
+    (and any other account whose inputs changed that day)."""
+    assert builds.windows == {
+        DAYS[0]: dt.date(1900, 1, 1),
+        DAYS[1]: dt.date(2026, 9, 1),
+        DAYS[2]: dt.date(2026, 11, 1),
+    }
     db = builds.nightly
-    assert rows(db, "select window_start from intermediate.int_changed_window") == [
-        (dt.date(2026, 11, 1),)
-    ]
     changed = {r[0] for r in rows(db, "select account_id from intermediate.int_changed_accounts")}
     accounts = rows(db, "select count(*) from marts.dim_accounts")[0][0]
     usage_account = rows(

@@ -33,6 +33,10 @@ starts as (
 )
 
 select
-    min(window_start) as window_start,
+    -- 1900-01-01 at the earliest: everything (the USD range starts then)
+    case
+        when min(window_start) < cast('1900-01-01' as date) then cast('1900-01-01' as date)
+        else min(window_start)
+    end as window_start,
     '{{ invocation_id }}' as invocation_id
 from starts
