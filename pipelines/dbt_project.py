@@ -9,6 +9,7 @@ No Dagster here: storage and the CLI use it too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 import sys
@@ -30,6 +31,10 @@ DUCKDB_SETTING_VARS = {
     "threads": "duckdb_threads",
     "temp_directory": "duckdb_temp_directory",
 }
+#: The dbt var carrying `project_digest()`: the incremental facts rebuild whole when it changes.
+PROJECT_DIGEST_VAR = "project_digest"
+#: What the models compute with (docs and tests excluded: they change no row).
+_CODE = ("models", "macros", "seeds", "snapshots", "dbt_project.yml")
 
 
 def dbt_executable() -> Path:
@@ -83,14 +88,30 @@ def dbt_vars(settings: Settings, as_of: dt.date) -> dict[str, str]:
     }
 
 
+def project_digest() -> str:
+    """sha256 of the dbt project's code (SQL, seeds, dbt_project.yml). A warehouse whose
+    incremental facts were computed by other code gets them rebuilt whole (dbt_project/README.md,
+    "Incremental facts"); dbt alone sees model changes but not macro changes."""
+    h = hashlib.sha256()
+    for name in _CODE:
+        p = DBT_PROJECT_DIR / name
+        files = sorted(p.rglob("*")) if p.is_dir() else [p]
+        for f in files:
+            if f.is_file() and (f.suffix in (".sql", ".csv") or f == p):
+                h.update(f.relative_to(DBT_PROJECT_DIR).as_posix().encode() + b"\0")
+                h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
 def build_vars(settings: Settings, as_of: dt.date, duckdb_path: Path) -> dict[str, str]:
-    """The `--vars` of a build's `dbt build`: the project's vars, the build file to write and
-    DuckDB's bounds for it."""
+    """The `--vars` of a build's `dbt build`: the project's vars, the build file to write,
+    DuckDB's bounds for it and the digest of the project's code."""
     bounds = settings.build_duckdb_config(duckdb_path)
     return {
         **dbt_vars(settings, as_of),
         DUCKDB_PATH_VAR: str(duckdb_path),
         **{var: bounds[name] for name, var in DUCKDB_SETTING_VARS.items()},
+        PROJECT_DIGEST_VAR: project_digest(),
     }
 
 

@@ -35,3 +35,16 @@ def concat(fields):
 
 def last_day(date, datepart):
     return f"last_day({date})"
+
+
+def hash(field):  # dbt's name
+    return f"md5(cast({field} as varchar))"
+
+
+def listagg(measure, delimiter_text="','", order_by_clause=None, limit_num=None):
+    order = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order})"
+
+
+def split_part(string_text, delimiter_text, part_number):
+    return f"split_part({string_text}, {delimiter_text}, {part_number})"

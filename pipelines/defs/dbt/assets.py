@@ -128,8 +128,13 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         """`dbt build` once (no unit tests), into this run's build file (named in --vars)."""
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
-        dbt_vars = build_vars(settings, build_info(path)["as_of_date"], path)
-        invocation = dbt.cli(dbt_build_args(dbt_vars), context=context, raise_on_error=False)
+        info = build_info(path)
+        dbt_vars = build_vars(settings, info["as_of_date"], path)
+        # a full refresh rebuilds the incremental facts whole (dbt_project/README.md)
+        refresh = ["--full-refresh"] if info["full_refresh"] else []
+        invocation = dbt.cli(
+            [*dbt_build_args(dbt_vars), *refresh], context=context, raise_on_error=False
+        )
         try:
             yield from invocation.stream()
             run_results = _run_results(context, invocation)

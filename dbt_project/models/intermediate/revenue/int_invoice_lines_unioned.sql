@@ -4,6 +4,8 @@
 -- invoice_key = account|invoice_date|currency; invoice_line_key is deterministic:
 --   <subscription_id>|<line_type>|<charge|credit>|<service_start>, <subscription_id>|usage|<month>,
 --   <charge_id>|one_time.
+-- Incremental (macros/incremental.sql): the lines of changed accounts and those dated in the window.
+{{ incremental_fact('account_id', 'invoice_date') }}
 with lines as (
     select
         subscription_id,
@@ -13,6 +15,7 @@ with lines as (
         invoice_date, service_start, service_end, quantity, amount,
         true as is_billed
     from {{ ref('int_subscription_lines_prorated') }}
+    where {{ changed_scope('account_id', 'invoice_date') }}
 
     union all
 
@@ -29,6 +32,7 @@ with lines as (
         amount,
         is_billed
     from {{ ref('int_usage_rated_monthly') }}
+    where {{ changed_scope('account_id', 'invoice_date') }}
 
     union all
 
@@ -46,6 +50,7 @@ with lines as (
         true as is_billed
     from {{ ref('int_one_time_charges_screened') }}
     where milestone_date <= {{ as_of_date() }}
+        and {{ changed_scope('account_id', 'milestone_date') }}
 )
 
 select

@@ -10,13 +10,24 @@
 -- the as-of date (cum counted to the as-of day in the same exact split), later months nothing; a
 -- later build adds the rest, and the full schedule (recognized, all months) still sums to its line.
 -- Usage (rated to date) and one-time / credit notes (dated on or before the as-of date) are unchanged.
-with credit_note_families as (
+-- Incremental (macros/incremental.sql): every month of changed accounts' lines and credit notes, and
+-- the months in the window (of the lines served in it).
+{{ incremental_fact('account_id', 'month') }}
+with credit_notes as (
+    select *
+    from {{ ref('int_credit_notes_screened') }}
+    where issued_date <= {{ as_of_date() }}
+        and {{ changed_scope('account_id', 'issued_date') }}
+),
+
+credit_note_families as (
     select
         il.invoice_id,
         max(p.product_family) as product_family,
         count(distinct p.product_family) as n_families
     from {{ ref('int_invoice_lines_screened') }} as il
     inner join {{ ref('stg_billing__plans') }} as p on il.plan_id = p.plan_id
+    where il.invoice_id in (select scn.invoice_id from credit_notes as scn)
     group by il.invoice_id
 ),
 
@@ -35,6 +46,7 @@ items as (
         currency,
         is_billed
     from {{ ref('int_invoice_lines_unioned') }}
+    where {{ changed_scope('account_id', add_days(-1, 'service_end')) }}
 
     union all
 
@@ -51,10 +63,9 @@ items as (
         cast(0 - {{ to_reporting(round_money('cn.amount'), 'fx') }} as decimal(18, 2)) as amount_usd,
         cn.currency,
         true as is_billed
-    from {{ ref('int_credit_notes_screened') }} as cn
+    from credit_notes as cn
     left join credit_note_families as f on cn.invoice_id = f.invoice_id
     {{ fx_join('fx', 'cn.currency', 'cn.issued_date') }}
-    where cn.issued_date <= {{ as_of_date() }}
 ),
 
 cumulated as (
@@ -100,3 +111,4 @@ select
         as recognized_usd_to_date
 from cumulated_to_date as c
 {{ fx_join('fx', 'c.currency', month_snapshot_day('c.month')) }}
+where {{ changed_scope('c.account_id', 'c.month') }}

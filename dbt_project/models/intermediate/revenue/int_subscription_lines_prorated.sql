@@ -6,12 +6,16 @@
 --   proration  segment starting inside a period [s, e) (a change): +round(q·p·days(vf, e)/days(s, e))
 --   proration  segment ending inside a period (change, pause, cancel): −round(q·p·days(vt, e)/days(s, e))
 -- Only lines dated on or before the as-of date exist.
+-- Incremental (macros/incremental.sql): the lines of changed accounts and those dated in the window;
+-- a segment ended before the window dates no line in it.
+{{ incremental_fact('account_id', 'invoice_date') }}
 with segments as (
     select
         *,
         coalesce(valid_to, {{ add_days(1, as_of_date()) }}) as bill_until
     from {{ ref('int_subscription_segments_merged') }}
     where status = 'active' and charge_type = 'recurring' and billing_period_months > 0
+        and {{ changed_scope('account_id', 'coalesce(valid_to, ' ~ add_days(1, as_of_date()) ~ ')') }}
 ),
 
 spans as (
@@ -103,3 +107,4 @@ select
     cast(quantity as decimal(18, 4)) as quantity,
     amount
 from lines
+where {{ changed_scope('account_id', 'invoice_date') }}

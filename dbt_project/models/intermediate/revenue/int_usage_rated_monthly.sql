@@ -3,6 +3,8 @@
 -- billable = max(0, Σ quantity − included_units), amount = round(billable × unit_price), with the
 -- price and included units in force on the month's last active day; dated the 1st of M+1,
 -- service [M, M+1). The as-of month is rated to date and flagged unbilled (its line does not exist yet).
+-- Incremental (macros/incremental.sql): the months of changed accounts and the months in the window.
+{{ incremental_fact('account_id', 'usage_month') }}
 with segments as (
     select
         s.*,
@@ -16,11 +18,20 @@ with segments as (
     where s.status = 'active' and s.charge_type = 'usage'
 ),
 
+in_scope as (
+    -- segments of changed accounts (a subscription's accounts change together) or in the window
+    select
+        *,
+        {{ changed_scope(account_col='account_id') }} as is_account_changed
+    from segments
+    where {{ changed_scope('account_id', month_start('last_active_day')) }}
+),
+
 segment_months as (
     select
         s.*,
         {{ add_months('i.n', month_start('s.valid_from')) }} as usage_month
-    from segments as s
+    from in_scope as s
     cross join {{ integers(10) }} as i
     where i.n <= {{ months_between('s.valid_from', 's.last_active_day') }}
 ),
@@ -45,6 +56,14 @@ usage_monthly as (
         cast(sum(quantity) as decimal(18, 4)) as units
     from {{ ref('int_usage_screened') }}
     where cast(occurred_at as date) <= {{ as_of_date() }}
+        and (
+            subscription_id in (
+                select sc.subscription_id
+                from in_scope as sc
+                where sc.is_account_changed
+            )
+            or {{ changed_scope(date_col=month_start('cast(occurred_at as date)')) }}
+        )
     group by subscription_id, {{ month_start('cast(occurred_at as date)') }}
 ),
 
@@ -82,3 +101,4 @@ select
     {{ add_months(1, 'usage_month') }} as invoice_date,
     {{ add_months(1, 'usage_month') }} <= {{ as_of_date() }} as is_billed
 from rated
+where {{ changed_scope('account_id', 'usage_month') }}

@@ -15,9 +15,13 @@
 -- A churn or reactivation with two causes (one subscription paused, another cancelled) is two rows;
 -- their amounts add up to the account's movement exactly (the reporting-currency rounding residual
 -- is carried by the larger part).
+-- Incremental (macros/incremental.sql): changed accounts' months and the months in the window (with
+-- the subscriptions of the month before).
+{{ incremental_fact('account_id', 'month') }}
 with months as (
     select *
     from {{ ref('int_mrr_account_monthly') }}
+    where {{ changed_scope('account_id', 'month') }}
 ),
 
 classified as (
@@ -47,6 +51,7 @@ subscriptions as (
         status,
         mrr
     from {{ ref('int_mrr_subscription_monthly') }}
+    where {{ changed_scope('account_id', add_months(1, 'month')) }}
 ),
 
 subscription_months as (

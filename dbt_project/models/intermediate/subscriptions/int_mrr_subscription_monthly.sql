@@ -4,6 +4,8 @@
 -- recurring). A subscription has one segment on a given day, so Σ mrr over an account-month's rows
 -- = the account's MRR exactly. Paused and usage segments are kept (with 0 MRR): the movement causes
 -- (pause, resume, downgrade_to_zero) read them. Cancelled subscriptions have no row.
+-- Incremental (macros/incremental.sql): changed accounts' months and the months in the window.
+{{ incremental_fact('account_id', 'month') }}
 with months as (
     select
         account_id,
@@ -11,6 +13,7 @@ with months as (
         currency,
         snapshot_day
     from {{ ref('int_mrr_account_monthly') }}
+    where {{ changed_scope('account_id', 'month') }}
 )
 
 select

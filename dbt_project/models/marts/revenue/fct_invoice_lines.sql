@@ -1,4 +1,6 @@
 -- rule: R3. Computed invoice lines dated on or before the as-of date (amount_usd at the line's date, R1).
+-- Incremental (macros/incremental.sql): the lines of changed accounts and those dated in the window.
+{{ incremental_fact('account_id', 'invoice_date') }}
 select
     cast(invoice_line_key as {{ dbt.type_string() }}) as invoice_line_key,
     cast(invoice_key as {{ dbt.type_string() }}) as invoice_key,
@@ -18,3 +20,4 @@ select
     cast(is_missing_fx_rate as boolean) as is_missing_fx_rate
 from {{ ref('int_invoice_lines_unioned') }}
 where is_billed and invoice_date <= {{ as_of_date() }}
+    and {{ changed_scope('account_id', 'invoice_date') }}

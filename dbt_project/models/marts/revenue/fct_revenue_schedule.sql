@@ -2,6 +2,8 @@
 -- Credit notes are rows of line_type credit_note keyed by the credit note, so revenue by month is
 -- one sum. Includes the as-of month's usage, recognized to date but not yet invoiced (is_billed false).
 -- The as-of month holds what is recognized up to and including the as-of date (ratable lines by day).
+-- Incremental (macros/incremental.sql): changed accounts' rows and the months in the window.
+{{ incremental_fact('account_id', 'month') }}
 select
     cast(invoice_line_key as {{ dbt.type_string() }}) as invoice_line_key,
     cast(month as date) as month,
@@ -15,3 +17,4 @@ select
     cast(recognized_usd_to_date is null as boolean) as is_missing_fx_rate
 from {{ ref('int_revenue_schedule_split') }}
 where month <= {{ month_start(as_of_date()) }}
+    and {{ changed_scope('account_id', 'month') }}
