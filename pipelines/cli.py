@@ -539,7 +539,10 @@ def runs(
             took,
             Text(" ".join(str(detail or "").split())),
         )
-    console.print(table)
+    # piped or captured output has no terminal width: print the rows whole rather than squeeze
+    # the cause column to nothing at rich's 80-column default
+    out = console if console.is_terminal else Console(width=max(console.width, 220))
+    out.print(table)
 
 
 @app.command(epilog="Examples:\n\n  subops status\n\n  subops status --warehouse-dir /srv/wh")
