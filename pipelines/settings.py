@@ -177,9 +177,16 @@ class Settings(BaseSettings):
         spill = self.build_temp_dir or build_file.with_name(build_file.name + ".tmp")
         return {
             "memory_limit": self.build_memory_limit.replace(" ", ""),
-            "threads": str(self.build_threads or os.cpu_count() or 1),
+            "threads": str(self.build_threads or _cores()),
             "temp_directory": str(Path(spill).resolve()),
         }
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -34,22 +34,32 @@ def contract_check(
     loaded it, so a nightly costs what it loaded, not the table's history."""
     raw = raw_table_ref(t.raw_table)
     keys = ", ".join(ident(k) for k in t.key)
+    hashed = f"hash({', '.join(f'r.{ident(k)}' for k in t.key)})"
+    new = list(files or [])
+    # only this build's rows, unless they are all of raw (a full build: no filter needed)
+    only_new = files is not None and bool(
+        con.execute(
+            f"SELECT count(*) FROM {raw} WHERE NOT list_contains($f, _file)", {"f": new}
+        ).fetchall()[0][0]
+    )
     p = Params()
-    rows, mine = raw, "true"
-    if files is not None:
-        new = p(list(files))
-        rows = f"(SELECT * FROM {raw} WHERE list_contains({new}, _file))"
-        on = " AND ".join(f"n.{ident(k)} = r.{ident(k)}" for k in t.key)
-        mine = f"EXISTS (SELECT 1 FROM {rows} n WHERE {on})"
+    among = "true"  # the keys to check: all of raw, or those of the rows this build loaded
+    if only_new:
+        mine = f"SELECT {hashed} FROM {raw} r WHERE list_contains({p(new)}, _file)"
+        among = f"{hashed} IN ({mine})"
     problems: dict[str, int] = {}
+    # keys whose hash repeats (a fixed-width aggregate, cheap on tens of millions of keys), then
+    # counted exactly among those few
     problems["duplicate_keys"] = con.execute(
-        f"SELECT count(*) FROM (SELECT {keys} FROM {raw} r WHERE {mine} "
-        "GROUP BY ALL HAVING count(*) > 1)",
+        f"""WITH h AS (SELECT {hashed} AS h FROM {raw} r WHERE {among}
+                       GROUP BY ALL HAVING count(*) > 1)
+            SELECT count(*) FROM (
+                SELECT {keys} FROM {raw} r WHERE {hashed} IN (SELECT h FROM h)
+                GROUP BY ALL HAVING count(*) > 1)""",
         p.values,
     ).fetchall()[0][0]
     p = Params()
-    if files is not None:
-        rows = f"(SELECT * FROM {raw} WHERE list_contains({p(list(files))}, _file))"
+    rows = f"(SELECT * FROM {raw} WHERE list_contains({p(new)}, _file))" if only_new else raw
     nulls = [f"count(*) FILTER (WHERE {ident(c.name)} IS NULL)" for c in t.columns if c.required]
     enums = [
         f"count(*) FILTER (WHERE NOT list_contains({p(list(c.enum))}, {ident(c.name)}))"

@@ -1,10 +1,15 @@
 """Load a table's new extract files into `raw.<source>__<table>`, following its load mode.
 
-All new files of a table are read in bounded batches (polars, every column as text) into a
-DuckDB staging table, then validated, typed and merged into raw by set-based SQL and logged in
-one transaction: a retry after a crash starts from a consistent state, and a file already in
-`audit.load_log` (same path and sha256) is skipped, so loading an extract twice changes
-nothing. No file or table is ever held whole in Python: DuckDB spills past its memory limit.
+A file is read a batch at a time (polars, every column as text, see `records`). Each batch is
+validated and typed by one set-based SQL pass in DuckDB: failing rows go to a small table with
+their text, valid rows go typed into raw itself when the table was empty (a full build writes
+each row once) or into a staging table merged into raw afterwards by hash joins on the key.
+Repeated keys, one row per key across files and snapshot deletions are then settled in SQL.
+No file or table is ever held whole in Python, and DuckDB spills past its memory limit.
+
+Everything happens in one transaction per table: a retry after a crash starts from a consistent
+state, and a file already in `audit.load_log` (same path and sha256) is skipped, so loading an
+extract twice changes nothing.
 """
 
 from __future__ import annotations
@@ -238,7 +243,7 @@ def _stage(
             _stage_batch(con, st, df, loaded_at)
         if recs.retracted:  # the cut-off last line of a file without a final line break
             _unstage(con, st, lf.rel, recs.retracted)
-    except BaseException:
+    except FileRejectedError:  # (any other error rolls the whole load back)
         _unstage(con, st, lf.rel, None)
         raise
     st.headers[lf.rel] = recs.columns

@@ -15,6 +15,7 @@ from reliability_helpers import fresh_warehouse
 from pipelines.contract import table
 from pipelines.dbt_project import DUCKDB_SETTING_VARS, MANIFEST, build_vars
 from pipelines.defs.dbt.assets import dbt_build_args
+from pipelines.ingest.checks import contract_check
 from pipelines.ingest.expectations import run_suite
 from pipelines.ingest.landing import scan_landing
 from pipelines.ingest.load import load_table
@@ -108,3 +109,25 @@ def test_running_out_of_the_memory_limit_names_the_setting(tmp_path):
     )
     why = failure_reason(s, [error], [])
     assert "SUBOPS_BUILD_MEMORY_LIMIT (512MB)" in why and "subops_dbt_models" in why
+
+
+def test_the_contract_check_examines_this_builds_rows_and_their_keys(tmp_path):
+    """A nightly checks what it loaded: a new row repeating an old key is caught, and so is a
+    NULL in a new row; history that passed in its own build is not scanned again."""
+    folder = tmp_path / "billing" / "payments"
+    write_csv(folder / f"{DAYS[0]}.csv", list(PAYMENTS.column_names), payments(DAYS[0], 30))
+    con = fresh_warehouse()
+    load_table(con, PAYMENTS, scan_landing(tmp_path).for_table(PAYMENTS), "r1")
+    raw = f"raw.{PAYMENTS.raw_table}"
+    old = f"billing/payments/{DAYS[0]}.csv"
+    new = f"billing/payments/{DAYS[1]}.csv"
+    assert contract_check(con, PAYMENTS, [old]).passed  # every row is this build's: no filter
+    con.execute(  # rows a broken loader could have written: an old key again, a NULL amount
+        f"""INSERT INTO {raw} SELECT * REPLACE ('{new}' AS _file) FROM {raw} WHERE payment_id
+            = '{DAYS[0]}-3' UNION ALL SELECT * REPLACE ('{new}' AS _file, 'X' AS payment_id,
+            NULL AS amount) FROM {raw} WHERE payment_id = '{DAYS[0]}-4'"""
+    )
+    got = contract_check(con, PAYMENTS, [new])
+    assert not got.passed
+    assert got.metadata == {"duplicate_keys": 1, "null_required": 1, "bad_enum": 0}
+    assert contract_check(con, PAYMENTS, []).passed  # nothing loaded: nothing to examine

@@ -112,6 +112,7 @@ def test_parquet_and_extra_columns_load_the_same(tmp_path, monkeypatch):
         dict(clean_rows(DAYS[0], 0)["billing.payments"][0], payment_id=f"P{i}") for i in range(5)
     ]
     rows[3]["amount"] = "-1"
+    rows[4]["payment_id"] = "P0"  # a repeated key, read back from the Parquet file
     path = tmp_path / "billing" / "payments" / f"{DAYS[0]}.parquet"
     path.parent.mkdir(parents=True)
     pl.DataFrame(rows).with_columns(pl.lit("x").alias("note")).write_parquet(path)
@@ -121,7 +122,14 @@ def test_parquet_and_extra_columns_load_the_same(tmp_path, monkeypatch):
         [dict(r, note="y", payment_id=f"Q{i}") for i, r in enumerate(rows)],
     )
     out = same_in_any_batch_size(tmp_path, monkeypatch)
-    assert len(out[PAYMENTS.raw_table]) == 8 and len(out["quarantine"]) == 2
+    assert len(out[PAYMENTS.raw_table]) == 7
+    assert [(r[2][-7:], r[3], r[5]) for r in out["quarantine"]] == [
+        ("parquet", 4, "negative_amount"),
+        ("parquet", 5, "duplicate_key"),
+        ("-02.csv", 4, "negative_amount"),
+    ]
+    dup = next(r[7] for r in out["quarantine"] if r[5] == "duplicate_key")
+    assert '"payment_id": "P0"' in dup and '"note": "x"' in dup
 
 
 def test_the_reader_holds_one_batch_not_the_file(tmp_path, monkeypatch):
