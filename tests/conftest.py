@@ -36,7 +36,7 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 #: listed builds the session warehouse the other dashboard modules then reuse.
 SLOW_MODULES: dict[str, int] = {
     "tests/bench/test_bench_quick.py": 200,
-    "tests/warehouse/test_build_generated.py": 175,
+    "tests/warehouse/test_build_generated.py": 135,
     "tests/warehouse/test_build.py": 140,
     "tests/dashboards/test_dashboard_app.py": 100,
     "tests/reliability/test_failures.py": 90,

@@ -64,18 +64,6 @@ def test_generated_company_builds_and_publishes(tmp_path):
         assert con.execute("SELECT status FROM audit.runs").fetchall() == [("published",)]
 
 
-def _marts(path) -> dict[str, list[tuple]]:
-    with contextlib.closing(connect_readonly(path)) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        ]
-        # names come from the catalog; every mart's full contents, in a canonical order
-        return {n: con.execute(f'select * from marts."{n}" order by all').fetchall() for n in names}
-
-
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
     """A clean generated company (billing exceptions injected at the default rate), built once."""
@@ -89,9 +77,10 @@ def clean(tmp_path_factory):
     return result, s, first
 
 
-def test_clean_company_raw_holds_every_row_and_incremental_equals_full(clean):
-    """Raw holds every generated row; a nightly extract loads only its files; and a full rebuild
-    of the same landing folder publishes exactly the marts the incremental nightly did."""
+def test_clean_company_raw_holds_every_row_and_a_nightly_loads_only_new_files(clean):
+    """Raw holds every generated row; an unchanged landing folder rebuilds nothing; a nightly
+    extract loads only its files. (That the nightly's incremental marts equal a full rebuild, row
+    for row, is tests/reliability/test_incremental_marts.py's.)"""
     result, s, first = clean
     landing = s.landing_dir
     assert first.published, first.failure_reason
@@ -110,9 +99,6 @@ def test_clean_company_raw_holds_every_row_and_incremental_equals_full(clean):
     assert daily.published, daily.failure_reason
     new_files = {p for p in landing.rglob("2026-01-01.*")}
     assert daily.files_loaded == len(new_files) > 0
-    marts_incremental = _marts(s.current_warehouse)
-    assert marts_incremental["fct_invoice_lines"] and marts_incremental["mrr_bridge_monthly"]
-
-    again = run_build(s, full_refresh=True)
-    assert again.published, again.failure_reason
-    assert _marts(s.current_warehouse) == marts_incremental
+    with contextlib.closing(connect_readonly(s.current_warehouse)) as con:
+        for mart in ("fct_invoice_lines", "mrr_bridge_monthly"):
+            assert con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0] > 0
