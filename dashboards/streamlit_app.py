@@ -19,61 +19,10 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboards/ first, not the
 
 from dashboards.lib import access, sidebar, ui  # noqa: E402
 from dashboards.lib.cache import locate  # noqa: E402
+from dashboards.lib.pages import PAGE_SPECS  # noqa: E402
 
 st.set_page_config(layout="wide", page_title="subops", page_icon=":material/monitoring:")
 ui.style()
-
-#: Every page: id (its URL path, the roles file's name for it) → (section, st.Page arguments).
-PAGE_SPECS: dict[str, tuple[str, dict]] = {
-    "overview": (
-        "Finance",
-        {"page": "app_pages/overview.py", "title": "Overview", "icon": ":material/dashboard:"},
-    ),
-    "revenue": (
-        "Finance",
-        {"page": "app_pages/revenue.py", "title": "Revenue", "icon": ":material/payments:"},
-    ),
-    "margins": (
-        "Finance",
-        {"page": "app_pages/margins.py", "title": "Margins", "icon": ":material/percent:"},
-    ),
-    "cash": (
-        "Finance",
-        {"page": "app_pages/cash.py", "title": "Cash", "icon": ":material/account_balance:"},
-    ),
-    "customers": (
-        "Customers",
-        {
-            "page": "app_pages/customers.py",
-            "title": "Customers & retention",
-            "icon": ":material/groups:",
-        },
-    ),
-    "account": (
-        "Customers",
-        {
-            "page": "app_pages/account_360.py",
-            "title": "Account 360",
-            "icon": ":material/person_search:",
-        },
-    ),
-    "operations": (
-        "Operations",
-        {
-            "page": "app_pages/operations.py",
-            "title": "Operations",
-            "icon": ":material/support_agent:",
-        },
-    ),
-    "data_quality": (
-        "Data",
-        {
-            "page": "app_pages/data_quality.py",
-            "title": "Data quality",
-            "icon": ":material/fact_check:",
-        },
-    ),
-}
 
 
 def pages(allowed: frozenset[str] | None) -> dict[str, list[st.Page]]:

@@ -19,18 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dashboards.lib.pages import PAGE_SCRIPTS
+
 ENTRY = Path(__file__).resolve().parent / "streamlit_app.py"
 #: The pages timed (script path as the navigation registers it).
-PAGES: tuple[str, ...] = (
-    "app_pages/overview.py",
-    "app_pages/revenue.py",
-    "app_pages/margins.py",
-    "app_pages/cash.py",
-    "app_pages/customers.py",
-    "app_pages/account_360.py",
-    "app_pages/operations.py",
-    "app_pages/data_quality.py",
-)
+PAGES: tuple[str, ...] = PAGE_SCRIPTS
 
 Call = tuple[str, tuple[Any, ...]]
 

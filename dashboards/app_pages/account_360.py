@@ -119,40 +119,41 @@ def _header(wh: Warehouse, account: str, cur: Currency) -> None:
         facts.append(f"**Parent** {name} (`{h['parent_account_id']}`)")
     st.markdown(" · ".join(facts))
     own = fmt.currency(h["currency"])
-    boxes = st.columns(4)
-    with boxes[0]:
-        ui.tile(
+    items: list[ui.Tile | None] = [
+        ui.Tile(
             "Current MRR",
             fmt.money(h["current_mrr_usd"], cur),
             help="MRR on the as-of date (dim_accounts); "
             f"{fmt.money(h['current_mrr'], own)} in the account's currency.",
-        )
-    with boxes[1]:
-        ui.tile(
+        ),
+        ui.Tile(
             "ARR",
             fmt.money(h["arr_usd"], cur),
             help="ARR of the as-of month (fct_mrr_monthly): 12 × MRR.",
-        )
-    if ui.has(wh, "fct_issued_invoices"):
-        totals = query(wh, "invoice_totals", account).iloc[0]
-        with boxes[2]:
-            ui.tile(
+        ),
+    ]
+    invoiced = ui.has(wh, "fct_issued_invoices")
+    totals = query(wh, "invoice_totals", account).iloc[0] if invoiced else None
+    if totals is not None:
+        items += [
+            ui.Tile(
                 "Open balance",
                 fmt.money(totals["open_usd"], cur),
                 help=f"{int(totals['open_invoices']):,} open invoices at the as-of date "
                 "(Σ open balances of fct_issued_invoices).",
-            )
-        with boxes[3]:
-            ui.tile(
+            ),
+            ui.Tile(
                 "Past due",
                 fmt.money(totals["past_due_usd"], cur),
                 help="Open balances of invoices past their due date.",
-            )
-        if int(totals["open_missing_fx_rate"]):
-            st.caption(
-                f"{int(totals['open_missing_fx_rate'])} open invoices have no FX rate at the "
-                "as-of date and are left out of the open balance."
-            )
+            ),
+        ]
+    ui.tiles(items, 4)
+    if totals is not None and int(totals["open_missing_fx_rate"]):
+        st.caption(
+            f"{int(totals['open_missing_fx_rate'])} open invoices have no FX rate at the "
+            "as-of date and are left out of the open balance."
+        )
     if not fmt.is_missing(h["parent_account_id"]) and h["parent_account_id"] != account:
         st.button(
             "Open the parent account",

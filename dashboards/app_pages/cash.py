@@ -41,6 +41,10 @@ WORKLIST_LABELS = {
     "open_amount": "Open (invoice currency)",
     "open_usd": "Open",
     "last_payment_attempt_at": "Last payment attempt (UTC)",
+    "payment_id": "Payment",
+    "attempted_at": "Attempted (UTC)",
+    "amount": "Amount (invoice currency)",
+    "amount_usd": "Amount",
 }
 
 
@@ -70,42 +74,42 @@ def _tiles(rows: pd.DataFrame, f: Filters, month: dt.date, cur: Currency) -> Non
         return None if prev is None else prev[col]
 
     st.caption(f"**{fmt.month_label(month)}** · {COMPANY_WIDE}")
-    boxes = st.columns(4)
-    with boxes[0]:
-        ui.tile(
-            "Accounts receivable",
-            fmt.money_short(row["ar_usd"], cur),
-            fmt.delta_money(row["ar_usd"], before("ar_usd"), cur),
-            inverse=True,
-            delta_description=vs,
-            help="Open balance of receivable invoices at the month's end (the as-of date in the "
-            "as-of month, where it equals the aging total).",
-        )
-    with boxes[1]:
-        ui.tile(
-            "DSO",
-            _na(row["dso_days"], fmt.days),
-            fmt.delta_days(row["dso_days"], before("dso_days")),
-            inverse=True,
-            delta_description=vs,
-            help="AR ÷ billings of the last 90 days × 90; n/a without billings in those days.",
-        )
-    with boxes[2]:
-        ui.tile(
-            "Collected",
-            fmt.money_short(row["collected_usd"], cur),
-            fmt.delta_money(row["collected_usd"], before("collected_usd"), cur),
-            delta_description=vs,
-        )
-    with boxes[3]:
-        ui.tile(
-            "Failed payment rate",
-            _na(row["failed_payment_rate"], fmt.pct),
-            fmt.delta_pp(row["failed_payment_rate"], before("failed_payment_rate")),
-            inverse=True,
-            delta_description=vs,
-            help="Failed ÷ all payment attempts in the month; n/a without attempts.",
-        )
+    ui.tiles(
+        [
+            ui.Tile(
+                "Accounts receivable",
+                fmt.money_short(row["ar_usd"], cur),
+                fmt.delta_money(row["ar_usd"], before("ar_usd"), cur),
+                inverse=True,
+                delta_description=vs,
+                help="Open balance of receivable invoices at the month's end (the as-of date "
+                "in the as-of month, where it equals the aging total).",
+            ),
+            ui.Tile(
+                "DSO",
+                _na(row["dso_days"], fmt.days),
+                fmt.delta_days(row["dso_days"], before("dso_days")),
+                inverse=True,
+                delta_description=vs,
+                help="AR ÷ billings of the last 90 days × 90; n/a without billings in those days.",
+            ),
+            ui.Tile(
+                "Collected",
+                fmt.money_short(row["collected_usd"], cur),
+                fmt.delta_money(row["collected_usd"], before("collected_usd"), cur),
+                delta_description=vs,
+            ),
+            ui.Tile(
+                "Failed payment rate",
+                _na(row["failed_payment_rate"], fmt.pct),
+                fmt.delta_pp(row["failed_payment_rate"], before("failed_payment_rate")),
+                inverse=True,
+                delta_description=vs,
+                help="Failed ÷ all payment attempts in the month; n/a without attempts.",
+            ),
+        ],
+        4,
+    )
 
 
 def _aging(wh: Warehouse, run: dict, f: Filters, cur: Currency) -> None:
@@ -220,27 +224,30 @@ def _failed(wh: Warehouse, rows: pd.DataFrame | None, f: Filters, cur: Currency)
         months = [m for m in (fmt.as_date(v) for v in rows["month"].iloc[::-1]) if m]
     links.follow_click("failed_month", links.selected_month(event), [ALL, *months])
     month: dt.date | str = st.selectbox(
-        "Invoices with a failed payment, latest attempt in",
+        "Failed payment attempts in",
         [ALL, *months],
         format_func=lambda m: "The whole period" if m == ALL else fmt.month_label(m),
         key="failed_month",
     )
     start, end = (f.start, f.end) if month == ALL else (month, month)
-    df = query(wh, "failed_payment_invoices", start, end, f.segment, f.region)
+    df = query(wh, "failed_payments", start, end, f.segment, f.region)
     if df.empty:
         whose = " of these accounts" if f.segment or f.region else ""
         when = "in these months" if month == ALL else f"in {fmt.month_label(month)}"
-        st.info(f"No invoice{whose} with a failed payment attempt had its latest attempt {when}.")
+        st.info(f"No payment attempt{whose} failed {when}.")
         return
     st.caption(
-        f"{len(df):,} invoice{'' if len(df) == 1 else 's'} (open amount 0 once paid), latest "
-        "attempt first; an invoice "
-        "counts in the month of its latest attempt (no mart holds single attempts), so this "
-        "list need not match the chart's count of failed attempts. Click a month on the chart "
-        "to list its invoices."
+        f"{len(df):,} failed attempt{'' if len(df) == 1 else 's'} (fct_payments), newest first, "
+        "with the invoice's open amount today (0 once paid): the attempts the chart counts. "
+        "Click a month on the chart to list its attempts."
     )
     links.account_table(
-        df, cur, key="failed_list", money=["open_amount"], labels=WORKLIST_LABELS, height=300
+        df,
+        cur,
+        key="failed_list",
+        money=["amount", "open_amount"],
+        labels=WORKLIST_LABELS,
+        height=300,
     )
 
 

@@ -54,27 +54,32 @@ def _tiles(wh: Warehouse, f: Filters, month: dt.date, cube: pd.DataFrame, cur: C
     prev = ui.row_for(cube, f.compare_to(month))
     vs = links.compared_with(f)
     st.caption(f"gross_margin_monthly for {f.describe()}")
-    boxes = [*st.columns(3), *st.columns(3)]  # two rows: room for "vs Sep 2026 (MoM)"
-    with boxes[0]:
-        ui.tile(
-            "Gross margin",
-            "n/a" if fmt.is_missing(row["gross_margin_pct"]) else fmt.pct(row["gross_margin_pct"]),
-            fmt.delta_pp(row["gross_margin_pct"], _get(prev, "gross_margin_pct")),
-            delta_description=vs,
-            help="gross_margin_monthly.gross_margin_pct of this selection (with no filter, "
-            "kpi_monthly's, as on the Overview); n/a without revenue.",
-        )
     items = [("gross_margin_usd", "Gross margin amount", False), ("cogs_usd", "COGS", True)]
     items += [(c, f"{label} cost", True) for c, label in COST_KINDS.items()]
-    for box, (col, label, inverse) in zip(boxes[1:], items, strict=True):
-        with box:
-            ui.tile(
-                label,
-                fmt.money_short(row[col], cur),
-                fmt.delta_money(row[col], _get(prev, col), cur),
-                inverse=inverse,
+    margin = row["gross_margin_pct"]
+    ui.tiles(
+        [
+            ui.Tile(
+                "Gross margin",
+                "n/a" if fmt.is_missing(margin) else fmt.pct(margin),
+                fmt.delta_pp(margin, _get(prev, "gross_margin_pct")),
                 delta_description=vs,
-            )
+                help="gross_margin_monthly.gross_margin_pct of this selection (with no filter, "
+                "kpi_monthly's, as on the Overview); n/a without revenue.",
+            ),
+            *(
+                ui.Tile(
+                    label,
+                    fmt.money_short(row[col], cur),
+                    fmt.delta_money(row[col], _get(prev, col), cur),
+                    inverse=inverse,
+                    delta_description=vs,
+                )
+                for col, label, inverse in items
+            ),
+        ],
+        3,  # two rows: room for "vs Sep 2026 (MoM)"
+    )
     if ui.has(wh, "kpi_monthly"):
         kpi = ui.row_for(query(wh, "kpis_by_month", month), month)
         complete = None if kpi is None else kpi["cogs_is_complete"]

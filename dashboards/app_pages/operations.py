@@ -108,36 +108,38 @@ def _onboarding(wh: Warehouse, f: Filters, month: dt.date | None, cur: Currency)
         st.caption(
             f"**{fmt.month_label(month)}** · " + COMPANY_WIDE.format(mart="onboarding_monthly")
         )
-        boxes = st.columns(3)
-        with boxes[0]:
-            ui.tile(
-                "Implementation backlog",
-                f"{int(row['backlog']):,}",
-                _delta(row["backlog"], _get(prev, "backlog")),
-                inverse=True,
-                delta_description=vs,
-                help="Implementations neither live nor cancelled at the month's end (the as-of "
-                "date in the as-of month).",
-            )
-        with boxes[1]:
-            ui.tile(
-                "Overdue implementations",
-                f"{int(row['overdue']):,}",
-                _delta(row["overdue"], _get(prev, "overdue")),
-                inverse=True,
-                delta_description=vs,
-                help="Backlog implementations past their target go-live date at the month's end.",
-            )
-        with boxes[2]:
-            ui.tile(
-                "Onboarding cycle, median",
-                _na(row["onboarding_days_p50"], fmt.days),
-                fmt.delta_days(row["onboarding_days_p50"], _get(prev, "onboarding_days_p50")),
-                inverse=True,
-                delta_description=vs,
-                help="Median days from contract signature to go-live of the month's go-lives; "
-                "n/a when none went live.",
-            )
+        ui.tiles(
+            [
+                ui.Tile(
+                    "Implementation backlog",
+                    f"{int(row['backlog']):,}",
+                    _delta(row["backlog"], _get(prev, "backlog")),
+                    inverse=True,
+                    delta_description=vs,
+                    help="Implementations neither live nor cancelled at the month's end (the as-of "
+                    "date in the as-of month).",
+                ),
+                ui.Tile(
+                    "Overdue implementations",
+                    f"{int(row['overdue']):,}",
+                    _delta(row["overdue"], _get(prev, "overdue")),
+                    inverse=True,
+                    delta_description=vs,
+                    help="Backlog implementations past their target go-live date at the month's "
+                    "end.",
+                ),
+                ui.Tile(
+                    "Onboarding cycle, median",
+                    _na(row["onboarding_days_p50"], fmt.days),
+                    fmt.delta_days(row["onboarding_days_p50"], _get(prev, "onboarding_days_p50")),
+                    inverse=True,
+                    delta_description=vs,
+                    help="Median days from contract signature to go-live of the month's go-lives; "
+                    "n/a when none went live.",
+                ),
+            ],
+            3,
+        )
     event = None
     if not trend.empty:
         event = st.plotly_chart(
@@ -200,43 +202,49 @@ def _support(wh: Warehouse, f: Filters, month: dt.date | None, cur: Currency) ->
     vs = links.compared_with(f)
     if row is not None and month is not None:
         st.caption(f"**{fmt.month_label(month)}** · " + COMPANY_WIDE.format(mart="support_monthly"))
-        boxes = st.columns(4)
-        with boxes[0]:
-            ui.tile(
-                "SLA met",
-                _na(row["sla_met_rate"], fmt.pct),
-                fmt.delta_pp(row["sla_met_rate"], _get(prev, "sla_met_rate")),
-                delta_description=vs,
-                help="Tickets first answered within their priority's SLA; n/a when none measured.",
-            )
-        with boxes[1]:
-            ui.tile(
-                "First response, median",
-                _na(row["first_response_hours_p50"], _hours),
-                _delta(
-                    row["first_response_hours_p50"], _get(prev, "first_response_hours_p50"), " h", 1
+        ui.tiles(
+            [
+                ui.Tile(
+                    "SLA met",
+                    _na(row["sla_met_rate"], fmt.pct),
+                    fmt.delta_pp(row["sla_met_rate"], _get(prev, "sla_met_rate")),
+                    delta_description=vs,
+                    help="Tickets first answered within their priority's SLA; n/a when none "
+                    "measured.",
                 ),
-                inverse=True,
-                delta_description=vs,
-                help="Median hours to the first response of the month's answered tickets.",
-            )
-        with boxes[2]:
-            ui.tile(
-                "Resolution, median",
-                _na(row["resolution_hours_p50"], _hours),
-                _delta(row["resolution_hours_p50"], _get(prev, "resolution_hours_p50"), " h", 1),
-                inverse=True,
-                delta_description=vs,
-                help="Median hours to solved of the month's solved tickets.",
-            )
-        with boxes[3]:
-            ui.tile(
-                "CSAT",
-                _na(row["csat_avg"], _score),
-                _delta(row["csat_avg"], _get(prev, "csat_avg"), "", 2),
-                delta_description=vs,
-                help="Average CSAT of the month's rated tickets; n/a when none rated.",
-            )
+                ui.Tile(
+                    "First response, median",
+                    _na(row["first_response_hours_p50"], _hours),
+                    _delta(
+                        row["first_response_hours_p50"],
+                        _get(prev, "first_response_hours_p50"),
+                        " h",
+                        1,
+                    ),
+                    inverse=True,
+                    delta_description=vs,
+                    help="Median hours to the first response of the month's answered tickets.",
+                ),
+                ui.Tile(
+                    "Resolution, median",
+                    _na(row["resolution_hours_p50"], _hours),
+                    _delta(
+                        row["resolution_hours_p50"], _get(prev, "resolution_hours_p50"), " h", 1
+                    ),
+                    inverse=True,
+                    delta_description=vs,
+                    help="Median hours to solved of the month's solved tickets.",
+                ),
+                ui.Tile(
+                    "CSAT",
+                    _na(row["csat_avg"], _score),
+                    _delta(row["csat_avg"], _get(prev, "csat_avg"), "", 2),
+                    delta_description=vs,
+                    help="Average CSAT of the month's rated tickets; n/a when none rated.",
+                ),
+            ],
+            4,
+        )
     if trend.empty:
         return
     event = st.plotly_chart(
@@ -318,26 +326,28 @@ def _approvals(wh: Warehouse, f: Filters, month: dt.date | None, cur: Currency) 
         + "Company-wide (approvals, approvals_monthly: purchase orders belong to vendors, not "
         "accounts): segment and region filters don't apply."
     )
-    boxes = st.columns(3)
-    with boxes[0]:
-        ui.tile(
-            "Pending approvals",
-            NA if row is None else f"{int(row['pending_at_month_end']):,}",
-            _delta(_get(row, "pending_at_month_end"), _get(prev, "pending_at_month_end")),
-            inverse=True,
-            delta_description=vs,
-            help="Contracts and purchase orders submitted and neither approved nor rejected at "
-            "the month's end. The list below shows those pending at the as-of date.",
-        )
-    with boxes[1]:
-        ui.tile(
-            "Segregation-of-duties breaches",
-            NA if row is None else f"{int(row['sod_breaches']):,}",
-            _delta(_get(row, "sod_breaches"), _get(prev, "sod_breaches")),
-            inverse=True,
-            delta_description=vs,
-            help="Requests of the month approved by the person who created or requested them.",
-        )
+    ui.tiles(
+        [
+            ui.Tile(
+                "Pending approvals",
+                NA if row is None else f"{int(row['pending_at_month_end']):,}",
+                _delta(_get(row, "pending_at_month_end"), _get(prev, "pending_at_month_end")),
+                inverse=True,
+                delta_description=vs,
+                help="Contracts and purchase orders submitted and neither approved nor rejected at "
+                "the month's end. The list below shows those pending at the as-of date.",
+            ),
+            ui.Tile(
+                "Segregation-of-duties breaches",
+                NA if row is None else f"{int(row['sod_breaches']):,}",
+                _delta(_get(row, "sod_breaches"), _get(prev, "sod_breaches")),
+                inverse=True,
+                delta_description=vs,
+                help="Requests of the month approved by the person who created or requested them.",
+            ),
+        ],
+        3,
+    )
     trend = query(wh, "approvals_trend", f.start, f.end)
     with st.expander("Approval cycle by month and kind (newest first)", expanded=True):
         ui.table(

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from dashboards.lib.query_filters import period
 from pipelines.warehouse.readonly import connect_readonly
 
 #: The v1 public marts of docs/warehouse.md.
@@ -152,6 +153,25 @@ def read(path: Path, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
 
 
 # --- catalogue ---------------------------------------------------------------------------------
+
+
+def months_of(
+    path: Path,
+    mart: str,
+    columns: str,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    order: str = "month",
+) -> pd.DataFrame:
+    """A company-wide monthly mart's `columns` for the months start..end (None: open), in
+    `order`. `columns` and `order` are fixed text of the calling query, never user values; the
+    mart is checked against the allow-list and the months are bound."""
+    where, params = period("month", start, end)
+    return read(
+        path,
+        f"SELECT {columns} FROM {relation('marts', mart)} WHERE {where} ORDER BY {order}",
+        params,
+    )
 
 
 def _existing(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -436,18 +456,6 @@ def mrr_bridge(path: Path) -> pd.DataFrame:
 # --- revenue -----------------------------------------------------------------------------------
 
 
-def revenue_by_family(path: Path, through: dt.date | None = None) -> pd.DataFrame:
-    """Recognized revenue (reporting currency) per month and product family, credits included,
-    up to `through` (later months of a schedule are not recognized yet)."""
-    where, params = _through(through)
-    return read(
-        path,
-        "SELECT month, product_family, sum(recognized_usd) AS recognized_usd "
-        f"FROM {relation('marts', 'fct_revenue_schedule')} {where} GROUP BY ALL ORDER BY month, 2",
-        params,
-    )
-
-
 #: Hook for the waterfall's FX line (dbt side: the deferred revenue mart). The waterfall converts
 #: each line at its invoice-date rate, revenue (kpi_monthly.revenue_usd, fct_revenue_schedule) at
 #: the month-end rate; with this column the two tie:
@@ -545,22 +553,7 @@ def ar_aging_buckets(path: Path) -> pd.DataFrame:
     )
 
 
-def collections(path: Path) -> pd.DataFrame:
-    """collections_monthly as published (later issue)."""
-    return read(path, f"SELECT * FROM {relation('marts', 'collections_monthly')} ORDER BY month")
-
-
 # --- customers & retention ---------------------------------------------------------------------
-
-
-def retention(path: Path) -> pd.DataFrame:
-    """retention_monthly as published, oldest month first."""
-    return read(
-        path,
-        "SELECT month, active_accounts, churned_accounts, logo_churn_rate, gross_mrr_churn_rate, "
-        f"net_mrr_churn_rate, nrr_t12, grr_t12 FROM {relation('marts', 'retention_monthly')} "
-        "ORDER BY month",
-    )
 
 
 def cohort_retention(path: Path, metric: str = "logo") -> pd.DataFrame:
@@ -618,20 +611,6 @@ def mrr_by_segment(
         f"sum(current_mrr_usd) AS current_mrr_usd FROM {relation('marts', 'dim_accounts')} "
         f"{clause} GROUP BY ALL ORDER BY current_mrr_usd DESC NULLS LAST",
         params,
-    )
-
-
-def account_margin(path: Path, limit: int = 20) -> pd.DataFrame:
-    """Latest month's account gross margin, largest revenue first (later issue)."""
-    rel = relation("marts", "account_margin_monthly")
-    return read(
-        path,
-        "SELECT m.month, m.account_id, a.account_name, m.revenue_usd, m.gross_margin_usd, "
-        f"m.gross_margin_pct FROM {rel} AS m "
-        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a USING (account_id) "
-        f"WHERE m.month = (SELECT max(month) FROM {rel}) "
-        "ORDER BY m.revenue_usd DESC NULLS LAST LIMIT ?",
-        [int(limit)],
     )
 
 
@@ -705,19 +684,15 @@ QUERIES = {
         check_results,
         kpis_by_month,
         mrr_bridge,
-        revenue_by_family,
         deferred_rollforward,
         invoice_months,
         accounts,
         invoices,
         invoice_lines,
         ar_aging_buckets,
-        collections,
-        retention,
         cohort_retention,
         top_accounts,
         mrr_by_segment,
-        account_margin,
         billing_exception_summary,
         reference_breach_summary,
         reference_breach_sample,

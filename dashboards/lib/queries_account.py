@@ -13,20 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from dashboards.lib.queries import MAX_ROWS, read, relation
-
-
-def _period(column: str, start: dt.date | None, end: dt.date | None) -> tuple[str, list[Any]]:
-    """`column` within [start, end] (either bound may be None), as SQL with bound parameters;
-    `column` is always a literal of this module, never a user value."""
-    return (
-        f"(?::DATE IS NULL OR {column} >= ?) AND (?::DATE IS NULL OR {column} <= ?)",
-        [start, start, end, end],
-    )
+from dashboards.lib.query_filters import period
 
 
 def account_options(path: Path) -> pd.DataFrame:
@@ -64,7 +55,7 @@ def mrr_history(
     path: Path, account_id: str, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """fct_mrr_monthly of the account within the period, oldest month first."""
-    clause, params = _period("month", start, end)
+    clause, params = period("month", start, end)
     return read(
         path,
         "SELECT month, currency, mrr, mrr_usd, arr_usd, is_missing_fx_rate "
@@ -78,7 +69,7 @@ def mrr_movements(
     path: Path, account_id: str, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """fct_mrr_movements of the account within the period (type and cause), newest first."""
-    clause, params = _period("month", start, end)
+    clause, params = period("month", start, end)
     return read(
         path,
         "SELECT month, movement_type, movement_cause, currency, amount, amount_usd "
@@ -159,7 +150,7 @@ def account_tickets(
     limit: int = MAX_ROWS,
 ) -> pd.DataFrame:
     """fct_tickets of the account created within the period, newest first."""
-    clause, params = _period("created_month", start, end)
+    clause, params = period("created_month", start, end)
     return read(
         path,
         "SELECT ticket_id, created_at, priority, category, status, first_response_hours, "
@@ -188,7 +179,7 @@ def account_margin_months(
     path: Path, account_id: str, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """account_margin_monthly of the account within the period, newest month first."""
-    clause, params = _period("month", start, end)
+    clause, params = period("month", start, end)
     return read(
         path,
         "SELECT month, revenue_usd, cogs_vendor_usd, cogs_support_usd, cogs_implementation_usd, "

@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboards.lib.queries import AGING_BUCKETS, MAX_ROWS, NotAllowedError, read, relation
+from dashboards.lib.queries import (
+    AGING_BUCKETS,
+    MAX_ROWS,
+    NotAllowedError,
+    months_of,
+    read,
+    relation,
+)
 from dashboards.lib.query_filters import account_dims, month_start, period
 
 #: billing_exceptions.exception_type values (R9), the exceptions filter's allow-list.
@@ -91,18 +98,18 @@ def collections_trend(
 ) -> pd.DataFrame:
     """collections_monthly (billings, collected, AR, DSO, failed payments) of the months
     start..end (None: open), oldest month first. Company-wide: the mart has no account."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, billings_usd, collected_usd, refunded_usd, credited_usd, ar_usd, "
+        "collections_monthly",
+        "month, billings_usd, collected_usd, refunded_usd, credited_usd, ar_usd, "
         "open_invoices, billings_90_days_usd, dso_days, payment_attempts, failed_payments, "
-        f"failed_payment_rate FROM {relation('marts', 'collections_monthly')} "
-        f"WHERE {where} ORDER BY month",
-        params,
+        "failed_payment_rate",
+        start,
+        end,
     )
 
 
-def failed_payment_invoices(
+def failed_payments(
     path: Path,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -110,21 +117,22 @@ def failed_payment_invoices(
     region: str | None = None,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """Receivable invoices with at least one failed payment attempt (open or since paid) whose
-    latest attempt fell in the months start..end, of the segment's and region's accounts;
-    latest attempt first. (No mart holds single payment attempts, so an invoice is placed in
-    the month of its latest attempt.)"""
+    """The failed payment attempts (fct_payments) made in the months start..end on receivable
+    invoices — the attempts collections_monthly.failed_payments counts — of the segment's and
+    region's accounts, newest first, with the invoice's open amount today."""
     dims, dim_params = account_dims("d", segment, region)
-    span, span_params = period(month_start("i.last_payment_attempt_at"), start, end)
+    span, span_params = period(month_start("p.attempted_at"), start, end)
     return read(
         path,
-        "SELECT i.account_id, d.account_name, i.invoice_id, i.due_date, i.days_past_due, "
-        "i.currency, i.open_amount, i.open_usd, i.failed_attempts, i.payment_attempts, "
-        "i.last_payment_attempt_at, i.last_payment_status "
-        f"FROM {relation('marts', 'fct_issued_invoices')} AS i "
-        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = i.account_id "
-        f"WHERE i.is_receivable AND i.failed_attempts > 0 AND {span} AND {dims} "
-        "ORDER BY i.last_payment_attempt_at DESC NULLS LAST, i.invoice_id LIMIT ?",
+        "SELECT p.account_id, d.account_name, p.payment_id, p.invoice_id, p.attempted_at, "
+        "p.failure_reason, p.currency, p.amount, p.amount_usd, i.due_date, i.open_amount, "
+        "i.open_usd, i.last_payment_status "
+        f"FROM {relation('marts', 'fct_payments')} AS p "
+        f"LEFT JOIN {relation('marts', 'dim_accounts')} AS d ON d.account_id = p.account_id "
+        f"LEFT JOIN {relation('marts', 'fct_issued_invoices')} AS i "
+        "ON i.invoice_id = p.invoice_id "
+        f"WHERE p.status = 'failed' AND p.counts_in_receivables AND {span} AND {dims} "
+        "ORDER BY p.attempted_at DESC, p.payment_id LIMIT ?",
         [*span_params, *dim_params, int(limit)],
     )
 
@@ -133,14 +141,15 @@ def leakage_monthly(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """billing_leakage_monthly of the months start..end, newest month first. Company-wide."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, exceptions, missing_in_billing, unexpected_in_billing, amount_mismatch, "
+        "billing_leakage_monthly",
+        "month, exceptions, missing_in_billing, unexpected_in_billing, amount_mismatch, "
         "computed_usd, expected_usd, issued_usd, leakage_usd, leakage_rate, "
-        f"exceptions_missing_fx_rate FROM {relation('marts', 'billing_leakage_monthly')} "
-        f"WHERE {where} ORDER BY month DESC",
-        params,
+        "exceptions_missing_fx_rate",
+        start,
+        end,
+        "month DESC",
     )
 
 
@@ -180,7 +189,7 @@ QUERIES = {
         aging_summary,
         aging_worklist,
         collections_trend,
-        failed_payment_invoices,
+        failed_payments,
         leakage_monthly,
         billing_exception_list,
     )

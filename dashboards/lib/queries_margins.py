@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboards.lib.queries import read, relation
+from dashboards.lib.queries import months_of, read, relation
 from dashboards.lib.query_filters import period
 
 #: The cube's columns, in the order the page shows them.
@@ -135,15 +135,15 @@ def cogs_reconciliation(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """cogs_reconciliation_monthly of start..end as published, newest month first."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, bills_cogs_usd, direct_cogs_usd, family_share_cogs_usd, "
+        "cogs_reconciliation_monthly",
+        "month, bills_cogs_usd, direct_cogs_usd, family_share_cogs_usd, "
         "total_share_cogs_usd, allocated_cogs_usd, unallocated_cogs_usd, missing_fx_bills, "
-        "vendors_not_yet_billed, is_complete "
-        f"FROM {relation('marts', 'cogs_reconciliation_monthly')} WHERE {where} "
-        "ORDER BY month DESC",
-        params,
+        "vendors_not_yet_billed, is_complete",
+        start,
+        end,
+        "month DESC",
     )
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboards.lib.queries import MAX_ROWS, NotAllowedError, read, relation
+from dashboards.lib.queries import MAX_ROWS, NotAllowedError, months_of, read, relation
 from dashboards.lib.query_filters import account_dims, month_start, period
 
 #: approvals.kind values, the approvals filter's allow-list.
@@ -32,12 +32,12 @@ def onboarding_trend(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """onboarding_monthly of the months start..end (None: open), oldest month first."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, went_live, onboarding_days_p50, backlog, overdue "
-        f"FROM {relation('marts', 'onboarding_monthly')} WHERE {where} ORDER BY month",
-        params,
+        "onboarding_monthly",
+        "month, went_live, onboarding_days_p50, backlog, overdue",
+        start,
+        end,
     )
 
 
@@ -94,13 +94,13 @@ def support_trend(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """support_monthly of the months start..end (None: open), oldest month first."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, tickets, first_response_hours_p50, resolution_hours_p50, sla_met_rate, "
-        "csat_avg, rated_tickets, accounts_with_tickets, paying_accounts, tickets_per_account "
-        f"FROM {relation('marts', 'support_monthly')} WHERE {where} ORDER BY month",
-        params,
+        "support_monthly",
+        "month, tickets, first_response_hours_p50, resolution_hours_p50, sla_met_rate, "
+        "csat_avg, rated_tickets, accounts_with_tickets, paying_accounts, tickets_per_account",
+        start,
+        end,
     )
 
 
@@ -141,13 +141,13 @@ def approvals_trend(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """approvals_monthly per month (start..end) and kind, newest month first."""
-    where, params = period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, kind, submitted, approved, pending_at_month_end, cycle_hours_p50, "
-        f"sod_breaches FROM {relation('marts', 'approvals_monthly')} WHERE {where} "
-        "ORDER BY month DESC, kind",
-        params,
+        "approvals_monthly",
+        "month, kind, submitted, approved, pending_at_month_end, cycle_hours_p50, sod_breaches",
+        start,
+        end,
+        "month DESC, kind",
     )
 
 

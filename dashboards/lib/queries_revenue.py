@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboards.lib import query_filters as qf
-from dashboards.lib.queries import NotAllowedError, _column, read, relation
+from dashboards.lib.queries import NotAllowedError, _column, months_of, read, relation
 
 #: ARR breakdowns (fct_mrr_by_plan_monthly columns) the Revenue page's toggle may ask for.
 ARR_BREAKDOWNS: tuple[str, ...] = ("segment", "region", "product_family")
@@ -229,12 +229,13 @@ def collections_in_period(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """collections_monthly within the period (company-wide), newest first."""
-    period, params = qf.period("month", start, end)
-    return read(
+    return months_of(
         path,
-        f"SELECT * FROM {relation('marts', 'collections_monthly')} WHERE {period} "
-        "ORDER BY month DESC",
-        params,
+        "collections_monthly",
+        "*",
+        start,
+        end,
+        "month DESC",
     )
 
 
@@ -245,13 +246,13 @@ def retention_in_period(
     path: Path, start: dt.date | None = None, end: dt.date | None = None
 ) -> pd.DataFrame:
     """retention_monthly within the period (company-wide), oldest first."""
-    period, params = qf.period("month", start, end)
-    return read(
+    return months_of(
         path,
-        "SELECT month, active_accounts, churned_accounts, logo_churn_rate, gross_mrr_churn_rate, "
-        f"net_mrr_churn_rate, nrr_t12, grr_t12 FROM {relation('marts', 'retention_monthly')} "
-        f"WHERE {period} ORDER BY month",
-        params,
+        "retention_monthly",
+        "month, active_accounts, churned_accounts, logo_churn_rate, gross_mrr_churn_rate, "
+        "net_mrr_churn_rate, nrr_t12, grr_t12",
+        start,
+        end,
     )
 
 

@@ -20,17 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dashboards.lib.pages import PAGE_IDS
+
 #: Every page id (the `url_path` of its st.Page), in navigation order.
-PAGES: tuple[str, ...] = (
-    "overview",
-    "revenue",
-    "margins",
-    "cash",
-    "customers",
-    "account",
-    "operations",
-    "data_quality",
-)
+PAGES: tuple[str, ...] = PAGE_IDS
 #: The built-in roles and the pages each may open.
 ROLES: dict[str, frozenset[str]] = {
     "executive": frozenset(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import duckdb
@@ -172,6 +173,31 @@ def tile(
         chart_type="area",
         delta_description=(delta_description or "vs prior month") if delta else None,
     )
+
+
+@dataclass(frozen=True)
+class Tile:
+    """The arguments of one `tile`, so a row of tiles is data (`tiles`), not repeated blocks."""
+
+    label: str
+    value: str
+    delta: str | None = None
+    inverse: bool = False
+    help: str | None = None
+    spark: Sequence[Any] | None = None
+    delta_description: str | None = None
+
+
+def tiles(items: Sequence[Tile | None], columns: int | None = None) -> None:
+    """`items` as tiles, `columns` to a row (default: all in one row); None leaves its place
+    empty, so a tile that does not apply keeps the others where readers expect them."""
+    per_row = columns or len(items)
+    for start in range(0, len(items), per_row):
+        row = items[start : start + per_row]
+        for box, item in zip(st.columns(per_row), row, strict=False):
+            if item is not None:
+                with box:
+                    tile(**asdict(item))
 
 
 def heading(column: str, cur: Currency) -> str:

@@ -14,18 +14,11 @@ from pipeline_warehouse import AS_OF, copy_warehouse, execute
 from streamlit.testing.v1 import AppTest
 
 from dashboards.lib import labels, queries
+from dashboards.lib.pages import PAGE_SCRIPTS
 
 ENTRY = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 OVERVIEW = "app_pages/overview.py"
-PAGES = [
-    "app_pages/revenue.py",
-    "app_pages/margins.py",
-    "app_pages/cash.py",
-    "app_pages/customers.py",
-    "app_pages/account_360.py",
-    "app_pages/operations.py",
-    "app_pages/data_quality.py",
-]
+PAGES = [p for p in PAGE_SCRIPTS if p != OVERVIEW]
 #: Pages without amounts in the reporting currency (approvals show each request's currency).
 NO_REPORTING_MONEY = {"app_pages/operations.py"}
 TILES = {

@@ -14,13 +14,16 @@ from typing import Any
 
 import pytest
 
+from dashboards.lib.pages import PAGE_IDS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 #: Screenshots are kept as test artifacts here (CI uploads or inspects the folder).
 SHOTS = Path(os.environ.get("SUBOPS_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
-#: Every page by URL path (the navigation's url_path; "" is the default page) and its title.
-PAGES = {
-    "": "Executive overview",
+#: Each page's heading, by page id (a page added to dashboards/lib/pages.py without one here
+#: fails at import: the tour must visit every page).
+HEADINGS = {
+    "overview": "Executive overview",
     "revenue": "Revenue",
     "margins": "Margins",
     "cash": "Cash",
@@ -29,6 +32,8 @@ PAGES = {
     "operations": "Operations",
     "data_quality": "Data quality",
 }
+#: Every page by URL path (the navigation's url_path; "" is the default page) and its heading.
+PAGES = {("" if pid == PAGE_IDS[0] else pid): HEADINGS[pid] for pid in PAGE_IDS}
 #: Text that only an error shows.
 ERROR_TEXT = ("A query on this warehouse failed", "Traceback", "StreamlitAPIException")
 CHROMIUM_ARGS = [

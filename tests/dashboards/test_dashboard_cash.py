@@ -255,8 +255,22 @@ def test_malicious_bucket_is_refused(warehouse: Path, bucket: str) -> None:
         queries_cash.billing_exception_list(warehouse, exception_type=bucket)
     # a segment or region reaches SQL only as a bound value: it matches no account
     assert int(queries_cash.aging_summary(warehouse, bucket, bucket)["invoices"].sum()) == 0
-    assert queries_cash.failed_payment_invoices(warehouse, segment=bucket).empty
+    assert queries_cash.failed_payments(warehouse, segment=bucket).empty
     assert _sql(warehouse, "SELECT count(*) FROM marts.ar_aging")[0][0] > 0
+
+
+def test_failed_payments_drill_lists_the_attempts_the_chart_counts(warehouse: Path) -> None:
+    """A month's failed attempts listed = collections_monthly.failed_payments of that month."""
+    months = _sql(
+        warehouse,
+        "SELECT month, failed_payments FROM marts.collections_monthly "
+        "WHERE failed_payments > 0 ORDER BY month DESC LIMIT 3",
+    )
+    assert months
+    for month, failed in months:
+        listed = queries_cash.failed_payments(warehouse, month, month, limit=100_000)
+        assert len(listed) == failed, month
+        assert (listed["attempted_at"].dt.to_period("M").dt.start_time.dt.date == month).all()
 
 
 def test_every_cash_query_runs_on_the_build(warehouse: Path) -> None:

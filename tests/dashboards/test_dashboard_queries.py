@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from pipeline_warehouse import AS_OF, LATEST_FULL_MONTH
 
-from dashboards.lib import charts, fmt, queries
+from dashboards.lib import charts, fmt, queries, queries_revenue
 from pipelines.contract.model import RECORD_REJECT_REASONS, ROW_REJECT_REASONS
 from pipelines.warehouse.readonly import WarehouseNotFoundError
 from pipelines.warehouse.schema import ensure_schema
@@ -76,7 +76,7 @@ def test_kpis_tie_out_to_the_marts_they_repeat(warehouse: Path) -> None:
         d = deferred[deferred["month"] == month].iloc[0]
         assert k["deferred_revenue_usd"] == d["closing_usd"]
         # one label, one number: the Revenue page's "Revenue (recognized)" by family sums to it
-        fam = queries.revenue_by_family(warehouse, AS_OF.replace(day=1))
+        fam = queries_revenue.revenue_by_family_in_period(warehouse, None, AS_OF.replace(day=1))
         assert k["revenue_usd"] == fam[fam["month"] == month]["recognized_usd"].sum()
 
 
@@ -138,7 +138,7 @@ def test_account_filters(warehouse: Path) -> None:
 
 
 def test_retention_and_cohorts(warehouse: Path) -> None:
-    ret = queries.retention(warehouse)
+    ret = queries_revenue.retention_in_period(warehouse)
     assert ret["nrr_t12"].notna().any()
     logo = queries.cohort_retention(warehouse, "logo")
     mrr = queries.cohort_retention(warehouse, "mrr")
@@ -156,11 +156,12 @@ def test_retention_and_cohorts(warehouse: Path) -> None:
 def test_months_after_the_as_of_month_are_left_out(warehouse: Path) -> None:
     through = AS_OF.replace(day=1)
     assert max(queries.kpis_by_month(warehouse, through)["month"]) == through
-    assert max(queries.revenue_by_family(warehouse, through)["month"]) == through
+    family = queries_revenue.revenue_by_family_in_period(warehouse, None, through)
+    assert max(family["month"]) == through
 
 
 def test_revenue_by_family_uses_the_marts_vocabulary(warehouse: Path) -> None:
-    rev = queries.revenue_by_family(warehouse, AS_OF.replace(day=1))
+    rev = queries_revenue.revenue_by_family_in_period(warehouse, None, AS_OF.replace(day=1))
     families = set(rev["product_family"].dropna())
     assert "platform" in families and families == {f.lower() for f in families}
     assert charts.family_label("platform") == "Platform"
