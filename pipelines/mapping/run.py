@@ -23,7 +23,7 @@ import duckdb
 
 from pipelines.contract import ColumnType, Table, table
 from pipelines.contract.model import CODE_PATTERNS
-from pipelines.ingest.landing import parse_extract_id
+from pipelines.ingest.landing import MAPPING_FOLDER, parse_extract_id
 from pipelines.mapping.expressions import ExpressionError, check_name, parse_expression, quote
 from pipelines.mapping.expressions import resolve as resolve_refs
 from pipelines.mapping.model import (
@@ -37,7 +37,7 @@ from pipelines.mapping.model import (
 T = ColumnType
 #: The folder under a landing folder that `subops map` writes its bookkeeping to (the landing
 #: scan leaves it alone; the build reads its quarantine files).
-MAPPING_DIR = "_mapping"
+MAPPING_DIR = MAPPING_FOLDER
 #: Columns of a mapping quarantine file: quarantine.rows without run_id / quarantined_at.
 QUARANTINE_COLUMNS = (
     "source",
@@ -130,6 +130,13 @@ class _Plan:
         self.src_label = src_label  # the main export file as named in reasons
         self.main = tm.file
 
+    def _name(self, name: str) -> list[tuple[str, ...]]:
+        """A `column:` name: a header column as written (it may hold dots or spaces), else
+        `file.column`."""
+        if any(name.lower() in (c.lower() for c in cols) for cols in self.headers.values()):
+            return [(name,)]
+        return [_ref(name)]
+
     def _where(self, col: str) -> str:
         return f"mappings/{self.m.name}.yml: {self.qname}.{col}"
 
@@ -161,7 +168,7 @@ class _Plan:
         where = self._where(cname)
         missing: list[tuple[str, str]] = []
         if cm.column is not None:
-            found, missing = resolve_refs([_ref(cm.column)], self.headers, self.main, where)
+            found, missing = resolve_refs(self._name(cm.column), self.headers, self.main, where)
             raw = f"{quote(found[0][0])}.{quote(found[0][1])}" if found else "NULL"
             label = ".".join(found[0] if found else missing[0])
         elif cm.expr is not None:
@@ -175,7 +182,7 @@ class _Plan:
         cur = None
         if cm.minor_units:
             found_c, miss_c = resolve_refs(
-                [_ref(cm.minor_units)], self.headers, self.main, where
+                self._name(cm.minor_units), self.headers, self.main, where
             )
             missing += miss_c
             if found_c:
