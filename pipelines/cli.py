@@ -934,6 +934,7 @@ def metrics_dimensions(
         "--extract-id 2026-11-27\n\n"
         "  subops map --mapping ./mappings/my_erp.yml --from /srv/erp_dump --to data/landing\n\n"
         "  subops map --mapping zendesk --check      # validate the mapping file only\n\n"
+        "  subops map --mapping stripe --check --from exports/stripe   # ... and its columns\n\n"
         "The export folder holds one file per export table (invoice.csv, Account.csv ...), or "
         "one sub-folder per extract named by its date (2026-11-27/invoice.csv ...). Rows the "
         "mapping cannot place are listed and kept in <landing>/_mapping/<name>/quarantine/, "
@@ -970,9 +971,18 @@ def map_exports(
 
     m = load_mapping(mapping)
     if check:
+        if from_dir is not None:
+            from pipelines.mapping.run import check_against_headers, export_headers
+
+            problems = check_against_headers(m, export_headers(from_dir, m.export_files()))
+            if problems:
+                raise SubopsError(
+                    f"mapping {m.name} reads what {from_dir} lacks: " + "; ".join(problems)
+                )
         console.print(
             f"mapping {m.name} is valid: {len(m.tables)} table(s) from "
             f"{', '.join(m.export_files())}"
+            + (f"; every column it reads is in {from_dir}" if from_dir else "")
         )
         return
     if from_dir is None:

@@ -51,9 +51,10 @@ def _nodes(node: object) -> Iterator[dict]:
             yield from _nodes(v)
 
 
-def parse_expression(sql: str, where: str) -> list[tuple[str, ...]]:
-    """The column references of one SQL expression (each a 1- or 2-part name); raises
-    ExpressionError for anything that is not a single scalar expression."""
+_PROBE_HEAD, _PROBE_TAIL = "SELECT ", " AS __value FROM __export"
+
+
+def _serialize(sql: str, where: str) -> dict:
     probe = f"SELECT ({sql}) AS __value FROM __export"
     with duckdb.connect() as con:
         out = json.loads(
@@ -76,8 +77,12 @@ def parse_expression(sql: str, where: str) -> list[tuple[str, ...]]:
     )
     if not ok:
         raise ExpressionError(f"{where}: {sql!r} must be one expression, not a query or statement")
+    return out
+
+
+def _checked(out: dict, sql: str, where: str) -> list[tuple[str, ...]]:
     refs: list[tuple[str, ...]] = []
-    for n in _nodes(node["select_list"]):
+    for n in _nodes(out["statements"][0]["node"]["select_list"]):
         cls = n["class"]
         if cls not in _ALLOWED_CLASSES:
             raise ExpressionError(f"{where}: {sql!r}: {cls.lower()} is not allowed in a mapping")
@@ -87,7 +92,28 @@ def parse_expression(sql: str, where: str) -> list[tuple[str, ...]]:
                 raise ExpressionError(f"{where}: {sql!r}: function {fn}() is not allowed")
         if cls == "COLUMN_REF":
             refs.append(tuple(n["column_names"]))
+        if cls == "CAST":
+            n["try_cast"] = True  # a value that does not convert is NULL, never an abort
     return refs
+
+
+def parse_expression(sql: str, where: str) -> list[tuple[str, ...]]:
+    """The column references of one SQL expression (each a 1- or 2-part name); raises
+    ExpressionError for anything that is not a single scalar expression."""
+    return _checked(_serialize(sql, where), sql, where)
+
+
+def safe_expression(sql: str, where: str) -> str:
+    """The expression as it is run: checked, with every CAST made a TRY_CAST (one bad value
+    must not abort a whole export; the row is quarantined by its typed column instead)."""
+    out = _serialize(sql, where)
+    _checked(out, sql, where)
+    with duckdb.connect() as con:
+        text = con.execute("SELECT json_deserialize_sql($j)", {"j": json.dumps(out)}).fetchall()
+    rendered = text[0][0]
+    if rendered.startswith(_PROBE_HEAD) and rendered.endswith(_PROBE_TAIL):
+        return rendered[len(_PROBE_HEAD) : -len(_PROBE_TAIL)]
+    return sql
 
 
 def resolve(

@@ -24,7 +24,13 @@ import duckdb
 from pipelines.contract import ColumnType, Table, table
 from pipelines.contract.model import CODE_PATTERNS
 from pipelines.ingest.landing import MAPPING_FOLDER, parse_extract_id
-from pipelines.mapping.expressions import ExpressionError, check_name, parse_expression, quote
+from pipelines.mapping.expressions import (
+    ExpressionError,
+    check_name,
+    parse_expression,
+    quote,
+    safe_expression,
+)
 from pipelines.mapping.expressions import resolve as resolve_refs
 from pipelines.mapping.model import (
     CURRENCY_EXPONENTS,
@@ -151,7 +157,7 @@ class _Plan:
                 f"{where}: export file {f} has no column {c!r} (its columns: "
                 f"{', '.join(self.headers[f][:30])}); fix the mapping or the export"
             )
-        return f"({sql})"
+        return f"({safe_expression(sql, where)})"
 
     def from_clause(self) -> str:
         parts = [f"{quote('__x_' + self.main)} AS {quote(self.main)}"]
@@ -173,7 +179,7 @@ class _Plan:
             label = ".".join(found[0] if found else missing[0])
         elif cm.expr is not None:
             found, missing = self._refs(cm.expr, where)
-            raw = "NULL" if missing else f"({cm.expr})"
+            raw = "NULL" if missing else f"({safe_expression(cm.expr, where)})"
             names = found or missing
             label = "+".join(dict.fromkeys(c for _, c in names)) or cname
         else:
@@ -387,22 +393,32 @@ def _map_table(
         raise MappingError(str(exc)) from None
     fault_cols = ", ".join(f"{f} AS __f{i}" for i, f in enumerate(faults))
     value_cols = ", ".join(f"{v} AS __v{i}" for i, v in enumerate(values))
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __mapped AS
-            SELECT {main}.rowid + 1 AS __row, to_json({main}) AS __record,
-                   {", ".join(outs)}, {fault_cols}, {value_cols}
-            FROM {from_sql} WHERE {where}"""
-    )
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE __mapped AS
+                SELECT {main}.rowid + 1 AS __row, to_json({main}) AS __record,
+                       {", ".join(outs)}, {fault_cols}, {value_cols}
+                FROM {from_sql} WHERE {where}"""
+        )
+    except duckdb.Error as exc:
+        cause = str(exc).splitlines()[0]
+        raise MappingError(
+            f"mappings/{m.name}.yml: {qname} from {src_label}: an expression failed ({cause}); "
+            "use try_ functions (try_strptime, TRY_CAST) so one bad value cannot stop the map"
+        ) from None
     n_faults = len(faults)
     any_fault = " OR ".join(f"__f{i} IS NOT NULL" for i in range(n_faults))
     rows_read = con.execute(f"SELECT count(*) FROM {quote('__x_' + tm.file)}").fetchall()[0][0]
     kept = con.execute("SELECT count(DISTINCT __row) FROM __mapped").fetchall()[0][0]
     run = TableRun(qname, ext, src_label, rows_read=rows_read, rows_skipped=rows_read - kept)
     # quarantine: one row per export row that cannot be placed, naming its first faulty column
-    code = "coalesce(" + ", ".join(f"__f{i}" for i in range(n_faults)) + ")"
+    # (a column the export lacks first: it is what fails every row)
+    order = sorted(range(n_faults), key=lambda i: labels[i][2] is None)
+    code = "coalesce(" + ", ".join(f"__f{i}" for i in order) + ")"
     whats, first_col = [], []
     fix = f"mappings/{m.name}.yml"
-    for i, (cname, label, why) in enumerate(labels):
+    for i in order:
+        cname, label, why = labels[i]
         ctype = t.column(cname).type.value
         target = f"{qname}.{cname}"
         whats.append(
@@ -451,3 +467,53 @@ def _map_table(
 def clear_output(landing: Path, name: str) -> None:
     """Forget a mapping's bookkeeping under a landing folder (its extracts stay)."""
     shutil.rmtree(Path(landing) / MAPPING_DIR / name, ignore_errors=True)
+
+
+def check_against_headers(m: Mapping, headers: dict[str, list[str]]) -> list[str]:
+    """Every column the mapping reads that the given export headers ({file: columns}) lack,
+    as `file.column (for table.column)`; an export file with no header given is reported whole.
+    Used by `subops map --check --from` and by the test against Fivetran's Stripe schema."""
+    problems: list[str] = []
+    for qname, tm in m.tables.items():
+        absent = [f for f in tm.files() if f not in headers]
+        problems += [f"{f} (no such export file, read for {qname})" for f in absent]
+        if absent:
+            continue
+        plan = _Plan(m, qname, tm, {f: headers[f] for f in tm.files()}, tm.file)
+        for cname, cm in tm.columns.items():
+            try:
+                *_, why = plan.column_sql(cname, cm)
+            except ExpressionError as exc:
+                problems.append(str(exc))
+                continue
+            if why:
+                _, missing = _missing_refs(plan, cm)
+                problems += [f"{f}.{c} (for {qname}.{cname})" for f, c in missing]
+        conditions = [(j.on, f"join {j.file}") for j in tm.join]
+        conditions += [(tm.where, "where")] if tm.where else []
+        for sql, what in conditions:
+            try:
+                _, missing = plan._refs(sql, f"{qname} {what}")
+            except ExpressionError as exc:
+                problems.append(str(exc))
+                continue
+            problems += [f"{f}.{c} (for {qname} {what})" for f, c in missing]
+    return problems
+
+
+def _missing_refs(plan: _Plan, cm: ColumnMap) -> tuple[list, list[tuple[str, str]]]:
+    refs: list[tuple[str, ...]] = []
+    if cm.column is not None:
+        refs += plan._name(cm.column)
+    if cm.expr is not None:
+        refs += parse_expression(cm.expr, "check")
+    if cm.minor_units:
+        refs += plan._name(cm.minor_units)
+    return resolve_refs(refs, plan.headers, plan.main, "check")
+
+
+def export_headers(folder: Path, names: list[str]) -> dict[str, list[str]]:
+    """The header of each export file present in a folder (first extract sub-folder if any)."""
+    extracts = find_extracts(folder, None)
+    with contextlib.closing(duckdb.connect()) as con:
+        return {n: cols for n, (_, cols) in _read_exports(con, extracts[0][1], names).items()}
