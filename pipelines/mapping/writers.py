@@ -180,7 +180,12 @@ STRIPE: dict[str, str] = {
         SELECT credit_note_id AS id, {_minor("amount", "currency")} AS amount,
                {_ts("issued_date")} AS created, lower(currency) AS currency,
                {_minor("amount", "currency")} AS total, 'false' AS livemode,
-               {_json(reason="CASE WHEN reason = 'goodwill' THEN 'goodwill' END")} AS metadata,
+               {
+        _json(
+            reason="CASE WHEN reason = 'goodwill' THEN 'goodwill' END",
+            account_id="CASE WHEN invoice_id IS NULL THEN account_id END",
+        )
+    } AS metadata,
                credit_note_id AS number,
                CASE reason WHEN 'service_credit' THEN 'product_unsatisfactory'
                     WHEN 'billing_error' THEN 'duplicate' END AS reason,
