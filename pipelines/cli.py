@@ -162,8 +162,8 @@ def generate(
     With --shape, the tables a system covers are written in that system's shape instead
     (<out>.stripe/<extract_id>/invoice.csv ...): `subops map` brings them back.
     """
-    from pipelines.mapping.writers import SYSTEMS
     from pipelines.generate import generate as run_generate
+    from pipelines.mapping.writers import SYSTEMS
 
     if fmt not in ("csv", "parquet"):
         raise SubopsError(f"--format must be csv or parquet, not {fmt!r}")
@@ -924,6 +924,7 @@ def metrics_dimensions(
     for name, full in available.items():
         table.add_row(name, ", ".join(full))
     console.print(table)
+
 
 @app.command(
     "map",

@@ -7,8 +7,10 @@ export files' headers (allow-list) so it can be quoted, or reported as missing.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import threading
 from collections.abc import Iterator, Mapping
 
 import duckdb
@@ -54,12 +56,26 @@ def _nodes(node: object) -> Iterator[dict]:
 _PROBE_HEAD, _PROBE_TAIL = "SELECT ", " AS __value FROM __export"
 
 
+_LOCK = threading.Lock()
+_CON: list[duckdb.DuckDBPyConnection] = []
+
+
+def _run(sql: str, arg: str) -> str:
+    """One scalar from a private in-memory DuckDB (parsing only: no data, no files)."""
+    with _LOCK:
+        if not _CON:
+            _CON.append(duckdb.connect())
+        return _CON[0].execute(sql, {"a": arg}).fetchall()[0][0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_tree(probe: str) -> str:
+    return _run("SELECT json_serialize_sql($a)", probe)
+
+
 def _serialize(sql: str, where: str) -> dict:
     probe = f"SELECT ({sql}) AS __value FROM __export"
-    with duckdb.connect() as con:
-        out = json.loads(
-            con.execute("SELECT json_serialize_sql($q)", {"q": probe}).fetchall()[0][0]
-        )
+    out = json.loads(_parse_tree(probe))
     if out.get("error"):
         raise ExpressionError(f"{where}: {sql!r} is not an SQL expression ({out['error_message']})")
     stmts = out["statements"]
@@ -108,9 +124,7 @@ def safe_expression(sql: str, where: str) -> str:
     must not abort a whole export; the row is quarantined by its typed column instead)."""
     out = _serialize(sql, where)
     _checked(out, sql, where)
-    with duckdb.connect() as con:
-        text = con.execute("SELECT json_deserialize_sql($j)", {"j": json.dumps(out)}).fetchall()
-    rendered = text[0][0]
+    rendered = _run("SELECT json_deserialize_sql($a)", json.dumps(out))
     if rendered.startswith(_PROBE_HEAD) and rendered.endswith(_PROBE_TAIL):
         return rendered[len(_PROBE_HEAD) : -len(_PROBE_TAIL)]
     return sql

@@ -24,10 +24,27 @@ MAPPINGS_DIR = PROJECT_ROOT / "mappings"
 #: three-decimal currencies). Any other currency has two decimals.
 CURRENCY_EXPONENTS: dict[str, int] = {
     **dict.fromkeys(
-        ("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF ISK HUF TWD").split(),
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "JPY",
+            "KMF",
+            "KRW",
+            "MGA",
+            "PYG",
+            "RWF",
+            "UGX",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
         0,
     ),
-    **dict.fromkeys("BHD JOD KWD OMR TND".split(), 3),
+    **dict.fromkeys(["BHD", "JOD", "KWD", "OMR", "TND"], 3),
 }
 
 

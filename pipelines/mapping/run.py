@@ -250,7 +250,8 @@ class _Plan:
                 )
                 x = f"CAST({x} * {factor} AS DECIMAL(38,10))"
             if cm.divide_by is not None:
-                x = f"CAST(round(CAST({x} / {cm.divide_by} AS DECIMAL(38,10)), 4) AS DECIMAL(38,10))"
+                q = f"CAST({x} / {cm.divide_by} AS DECIMAL(38,10))"
+                x = f"CAST(round({q}, 4) AS DECIMAL(38,10))"
             if ctype is T.INT:
                 i = f"(CASE WHEN {x} = round({x}) THEN CAST({x} AS BIGINT) END)"
                 return i, f"CAST({i} AS VARCHAR)"
@@ -421,12 +422,13 @@ def _map_table(
         cname, label, why = labels[i]
         ctype = t.column(cname).type.value
         target = f"{qname}.{cname}"
+        how = f"fix it or the format in {fix}"
         whats.append(
             f"CASE __f{i} WHEN 'missing_column' THEN {_sql_text(why or '')} "
             f"WHEN 'bad_enum' THEN 'value ' || ('''' || __v{i} || '''') || "
             f"{_sql_text(f' is not in the value map of {target}; add it to {fix}')} "
             f"WHEN 'bad_type' THEN ('''' || __v{i} || '''') || "
-            f"{_sql_text(f' cannot be read as {ctype} for {target}; fix it or the format in {fix}')}"
+            f"{_sql_text(f' cannot be read as {ctype} for {target}; ' + how)}"
             " END"
         )
         first_col.append(f"WHEN __f{i} IS NOT NULL THEN {_sql_text(label)}")

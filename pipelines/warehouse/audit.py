@@ -125,6 +125,6 @@ def record_mapping_rejects(
         )
     if not files:
         return 0
-    return con.execute(
-        "SELECT count(*) FROM quarantine.rows WHERE mapping IS NOT NULL"
-    ).fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM quarantine.rows WHERE mapping IS NOT NULL").fetchall()[
+        0
+    ][0]

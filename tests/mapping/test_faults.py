@@ -115,5 +115,5 @@ def test_the_build_records_mapping_rejects_and_the_scan_skips_their_folder(tmp_p
 def test_a_join_file_missing_from_the_export_is_an_error(tmp_path):
     src = _export(tmp_path)
     (src / "2026-10-31" / "organizations.csv").unlink()
-    with pytest.raises(ValueError, match="joins organizations, but .* has no organizations.csv"):
+    with pytest.raises(ValueError, match=r"joins organizations, but .* has no organizations\.csv"):
         map_exports(load_mapping("zendesk"), src, tmp_path / "landing")

@@ -57,7 +57,7 @@ def test_the_schema_check_catches_a_column_the_sync_lacks():
         "CAST(a AS INTEGER) * 12",
         "lag(a) OVER (PARTITION BY b ORDER BY c)",
         "json_extract_string(metadata, '$.k')",
-        "\"Service To\"",
+        '"Service To"',
     ],
 )
 def test_expressions_are_accepted(sql):
@@ -119,3 +119,37 @@ def test_procurement_export_with_european_formats(tmp_path):
         pos = {p["po_id"]: p for p in csv.DictReader(fh)}
     assert pos["PO-9002"]["requested_at"] == "2026-07-01T12:30:00Z"  # CEST
     assert pos["PO-9001"]["amount"] == "12000.0000"
+
+
+def test_docs_mappings_md_is_current():
+    from pipelines.mapping.docs import DOC_PATH, render
+
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
+        "docs/mappings.md is stale: run `python -m pipelines.mapping.docs`"
+    )
+
+
+def test_the_worked_example_in_the_docs_runs(tmp_path):
+    """The HubSpot example of docs/mappings.md, as printed, maps its sample export."""
+    import csv
+    import re
+
+    from pipelines.mapping.docs import DOC_PATH
+    from pipelines.mapping.run import map_exports
+
+    page = DOC_PATH.read_text(encoding="utf-8")
+    blocks = re.findall(r"```(\w*)\n(.*?)```", page, flags=re.S)
+    sample = next(b for lang, b in blocks if not lang and b.startswith("Record ID"))
+    spec = next(b for lang, b in blocks if lang == "yaml" and "name: hubspot" in b)
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "companies.csv").write_text(sample)
+    (tmp_path / "hubspot.yml").write_text(spec)
+    r = map_exports(
+        load_mapping(tmp_path / "hubspot.yml"), tmp_path / "export", tmp_path / "landing",
+        extract_id="2026-11-27",
+    )  # fmt: skip
+    assert (r.rows_written, r.rows_quarantined) == (1, 0)
+    with (tmp_path / "landing/crm/accounts/2026-11-27.csv").open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["segment"] == "mid_market" and row["region"] == "emea"
+    assert row["industry"] == "software" and row["created_at"] == "2024-05-06T10:06:40Z"
