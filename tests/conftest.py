@@ -45,6 +45,7 @@ SLOW_MODULES: dict[str, int] = {
     "tests/reliability/test_implausible.py": 58,
     "tests/dagster/test_definitions.py": 50,
     "tests/reliability/test_incremental_marts.py": 45,
+    "tests/mapping/test_roundtrip.py": 80,
     "tests/dashboards/test_dashboard_browser.py": 45,
     "tests/dbt/test_dbt_build_mid_month.py": 35,
     "tests/dbt/test_dbt_build.py": 32,

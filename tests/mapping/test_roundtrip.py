@@ -92,17 +92,23 @@ def test_every_row_comes_back_to_the_cent(company):
             assert (only_direct[:3], only_mapped[:3]) == ([], []), t.qualified_name
 
 
-def test_the_stripe_export_has_the_traps_it_should(company):
-    """JPY in whole yen, cents elsewhere; prorated line periods; metered prices."""
+def test_stripe_amounts_are_minor_units_per_currency(company):
+    """Cents for USD/EUR/GBP, whole yen for JPY (no minor unit), metered prices for usage."""
     direct, _, _ = company
     export = direct.parent / "export.stripe" / "2026-11-02"
+    invoices = sorted((direct / "billing" / "invoices").glob("*.csv"))
     with contextlib.closing(duckdb.connect()) as con:
-        rows = con.execute(
-            f"SELECT currency, total FROM read_csv('{export / 'invoice.csv'}', all_varchar = true)"
-            " WHERE currency IN ('jpy', 'usd') AND total <> '0'"
-        ).fetchall()
-        curr = {c for c, _ in rows}
-        assert {"usd"} <= curr
+        factors = dict(
+            con.execute(
+                f"""SELECT DISTINCT s.currency,
+                           CAST(s.total AS DECIMAL(38,4)) / CAST(c.total AS DECIMAL(38,4))
+                    FROM read_csv('{export / "invoice.csv"}', all_varchar = true) s
+                    JOIN read_csv({[str(f) for f in invoices]}, all_varchar = true) c
+                      ON c.invoice_id = s.id
+                    WHERE CAST(c.total AS DECIMAL(38,4)) <> 0"""
+            ).fetchall()
+        )
+        assert factors == {"usd": 100, "eur": 100, "gbp": 100, "jpy": 1}
         usage = con.execute(
             f"SELECT count(*) FROM read_csv('{export / 'price.csv'}', all_varchar = true) "
             "WHERE recurring_usage_type = 'metered'"
