@@ -132,13 +132,31 @@ def _marts(path: Path) -> dict[str, list[tuple]]:
 def test_the_mapped_company_builds_and_publishes(company, tmp_path_factory):
     from pipelines.run.build import run_build
     from pipelines.settings import get_settings
+    from pipelines.warehouse.readonly import connect_readonly
+
+    from .test_faults import _export
 
     direct, mapped, _ = company
     wh = tmp_path_factory.mktemp("wh")
+    # rows an earlier `subops map` could not place (another export): the build quarantines them
+    scratch = tmp_path_factory.mktemp("faulty")
+    map_exports(load_mapping("zendesk"), _export(scratch), scratch / "landing")
+    rejects = mapped / "_mapping" / "zendesk" / "quarantine"
+    rejects.mkdir(parents=True)
+    shutil.copy(scratch / "landing/_mapping/zendesk/quarantine/2026-10-31.csv", rejects)
     s = get_settings(landing_dir=mapped, warehouse_dir=wh / "mapped")
     r = run_build(s)
     assert r.published, r.failure_reason
-    assert r.rows_quarantined == 0
+    assert r.rows_quarantined == 0  # every landing row loaded
+    with contextlib.closing(connect_readonly(s.current_warehouse)) as con:
+        assert con.execute(
+            'SELECT file, row_number, "column", reason_code FROM quarantine.rows '
+            "WHERE mapping = 'zendesk' ORDER BY row_number"
+        ).fetchall() == [
+            ("zendesk/2026-10-31/tickets.csv", 2, "tickets.status", "bad_enum"),
+            ("zendesk/2026-10-31/tickets.csv", 3, "tickets.created_at", "bad_type"),
+        ]
+        assert con.execute("SELECT count(*) FROM quarantine.rows").fetchall() == [(2,)]
     marts = _marts(s.current_warehouse)
     assert marts["fct_invoice_lines"] and marts["mrr_bridge_monthly"]
     if os.environ.get("SUBOPS_ROUNDTRIP_MARTS"):
