@@ -117,3 +117,24 @@ def test_a_join_file_missing_from_the_export_is_an_error(tmp_path):
     (src / "2026-10-31" / "organizations.csv").unlink()
     with pytest.raises(ValueError, match=r"joins organizations, but .* has no organizations\.csv"):
         map_exports(load_mapping("zendesk"), src, tmp_path / "landing")
+
+
+def test_parquet_exports_map_like_csv(tmp_path):
+    """Fivetran or Airbyte dumps are often Parquet: same rows, same reasons, same row numbers."""
+    src = _export(tmp_path)
+    folder = src / "2026-10-31"
+    with contextlib.closing(duckdb.connect()) as con:
+        for name in ("tickets", "ticket_metrics", "organizations"):
+            csv_path = folder / f"{name}.csv"
+            con.execute(
+                f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar = true)) "
+                f"TO '{folder / name}.parquet' (FORMAT parquet)"
+            )
+            csv_path.unlink()
+    landing = tmp_path / "landing"
+    r = map_exports(load_mapping("zendesk"), src, landing)
+    assert (r.rows_written, r.rows_quarantined) == (1, 2)
+    assert [(q["row_number"], q["reason_code"]) for q in _quarantine(landing)] == [
+        ("2", "bad_enum"),
+        ("3", "bad_type"),
+    ]
