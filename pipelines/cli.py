@@ -120,7 +120,9 @@ def _postgres_env() -> dict[str, str]:
         "Examples:\n\n"
         "  subops generate                                 # scale 0.2 into data/landing\n\n"
         "  subops generate --out /tmp/acme --scale 1 --seed 7 --bad-rows 0.01\n\n"
-        "  subops generate --start 2024-01-01 --end 2026-10-31 --daily 3 --format parquet"
+        "  subops generate --start 2024-01-01 --end 2026-10-31 --daily 3 --format parquet\n\n"
+        "  subops generate --out /tmp/acme --shape stripe --shape salesforce --shape zendesk"
+        "   # also as the systems' exports: /tmp/acme.stripe/ ...; then `subops map`"
     )
 )
 def generate(
@@ -144,16 +146,33 @@ def generate(
         float, typer.Option("--exception-rate", help="Share of billing lines mis-billed.")
     ] = 0.02,
     fmt: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+    shape: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shape",
+            help="Also express the company as this system's export (stripe, salesforce, "
+            "zendesk) in <out>.<system>/, leaving out the tables it covers (repeatable).",
+        ),
+    ] = None,
     landing: LandingOpt = None,
 ) -> None:
     """Write a synthetic subscription company (all 17 contract tables) to a landing folder.
 
     A truth manifest (injected bad rows, billing exceptions) is written beside it: <out>.truth/.
+    With --shape, the tables a system covers are written in that system's shape instead
+    (<out>.stripe/<extract_id>/invoice.csv ...): `subops map` brings them back.
     """
     from pipelines.generate import generate as run_generate
+    from pipelines.mapping.writers import SYSTEMS
 
     if fmt not in ("csv", "parquet"):
         raise SubopsError(f"--format must be csv or parquet, not {fmt!r}")
+    shapes = list(dict.fromkeys(shape or []))
+    unknown = [s for s in shapes if s not in SYSTEMS]
+    if unknown:
+        raise SubopsError(f"--shape {unknown[0]!r}: one of {', '.join(SYSTEMS)}")
+    if shapes and fmt != "csv":
+        raise SubopsError("--shape writes from a CSV company: leave --format csv")
     target = out or _settings(landing).landing_dir
     with console.status(f"Generating a company at scale {scale} into {target} …") as status:
         result = run_generate(
@@ -175,6 +194,16 @@ def generate(
         table.add_row(name, f"{n:,}")
     console.print(table)
     console.print(f"truth manifest: {result.truth_dir}")
+    if shapes:
+        from pipelines.mapping.writers import write_system
+
+        for system in shapes:
+            dest = target.parent / f"{target.name}.{system}"
+            write_system(target, system, dest)
+            console.print(
+                f"{system} export: {dest}  — bring it back with: subops map --mapping {system} "
+                f"--from {dest} --to {target}"
+            )
 
 
 @app.command(
@@ -895,6 +924,111 @@ def metrics_dimensions(
     for name, full in available.items():
         table.add_row(name, ", ".join(full))
     console.print(table)
+
+
+@app.command(
+    "map",
+    epilog=(
+        "Examples:\n\n"
+        "  subops map --mapping stripe --from exports/stripe --to data/landing\n\n"
+        "  subops map --mapping salesforce --from exports/sf --to data/landing "
+        "--extract-id 2026-11-27\n\n"
+        "  subops map --mapping ./mappings/my_erp.yml --from /srv/erp_dump --to data/landing\n\n"
+        "  subops map --mapping zendesk --check      # validate the mapping file only\n\n"
+        "  subops map --mapping stripe --check --from exports/stripe   # ... and its columns\n\n"
+        "The export folder holds one file per export table (invoice.csv, Account.csv ...), or "
+        "one sub-folder per extract named by its date (2026-11-27/invoice.csv ...). Rows the "
+        "mapping cannot place are listed and kept in <landing>/_mapping/<name>/quarantine/, "
+        "which the next build copies into quarantine.rows. Shipped mappings: stripe, "
+        "salesforce, zendesk, procurement_csv (docs/mappings.md)."
+    ),
+)
+def map_exports(
+    mapping: Annotated[
+        str, typer.Option("--mapping", help="Shipped mapping name or path of a mapping .yml.")
+    ],
+    from_dir: Annotated[
+        Path | None, typer.Option("--from", help="Folder of the system's export.")
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Landing folder to write into (default: landing dir)."),
+    ] = None,
+    extract_id: Annotated[
+        str | None,
+        typer.Option(
+            "--extract-id",
+            help="Extract id of a flat export folder (default today, UTC), or the one "
+            "sub-folder to map.",
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate the mapping file only; write nothing.")
+    ] = False,
+) -> None:
+    """Turn a system's export files into contract-shaped extracts, by a declarative mapping."""
+    from pipelines.mapping.model import load_mapping
+    from pipelines.mapping.run import map_exports as run_map
+
+    m = load_mapping(mapping)
+    if check:
+        if from_dir is not None:
+            from pipelines.mapping.run import check_against_headers, export_headers
+
+            problems = check_against_headers(m, export_headers(from_dir, m.export_files()))
+            if problems:
+                raise SubopsError(
+                    f"mapping {m.name} reads what {from_dir} lacks: " + "; ".join(problems)
+                )
+        console.print(
+            f"mapping {m.name} is valid: {len(m.tables)} table(s) from "
+            f"{', '.join(m.export_files())}"
+            + (f"; every column it reads is in {from_dir}" if from_dir else "")
+        )
+        return
+    if from_dir is None:
+        raise SubopsError("--from: give the folder of the system's export")
+    target = to or _settings().landing_dir
+    result = run_map(m, from_dir, target, extract_id=extract_id)
+    table = Table(title=f"{m.name} → {target}", show_footer=True)
+    table.add_column("extract", footer="total")
+    table.add_column("table")
+    table.add_column("from")
+    for col, foot in (
+        ("read", ""),
+        ("skipped", ""),
+        ("written", f"{result.rows_written:,}"),
+        ("quarantined", f"{result.rows_quarantined:,}"),
+    ):
+        table.add_column(col, justify="right", footer=foot)
+    for r in result.tables:
+        table.add_row(
+            r.extract_id,
+            r.table,
+            r.source_file,
+            f"{r.rows_read:,}",
+            f"{r.rows_skipped:,}",
+            f"{r.rows_written:,}",
+            f"{r.rows_quarantined:,}",
+        )
+    console.print(table)
+    if result.rows_quarantined:
+        import duckdb
+
+        files = [str(f) for f in result.quarantine_files]
+        rows = duckdb.sql(
+            "SELECT reason FROM read_csv($f, all_varchar = true) ORDER BY file, "
+            "CAST(row_number AS BIGINT) LIMIT 10",
+            params={"f": files},
+        ).fetchall()
+        err_console.print(
+            f"[yellow]{result.rows_quarantined:,} row(s) could not be placed[/] (kept in "
+            f"{', '.join(files)}; the next build quarantines them). First ones:"
+        )
+        from rich.markup import escape
+
+        for (reason,) in rows:
+            err_console.print(f"  {escape(reason)}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """The house's layers: storage (`pipelines.warehouse`) knows no orchestrator.
 
-Layers, lowest first (see LAYERS): paths, contract → settings, dbt_project → ingest, generate →
-warehouse (build files, DDL, audit tables, publication, read-only access) → service (alerts,
-run history, the `subops serve` supervisor; no Dagster) → defs (Dagster) →
+Layers, lowest first (see LAYERS): paths, contract → settings, dbt_project → ingest, generate,
+mapping → warehouse (build files, DDL, audit tables, publication, read-only access) → service
+(alerts, run history, the `subops serve` supervisor; no Dagster) → defs (Dagster) →
 definitions → run (a build run in-process) → cli. A module imports from its own layer or below,
 never above — not even inside a function, where an import hides a cycle from Python but not
 from a reader.
@@ -27,7 +27,7 @@ PACKAGE = ROOT / "pipelines"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("pipelines.paths", "pipelines.contract"),
     ("pipelines.settings", "pipelines.dbt_project"),
-    ("pipelines.ingest", "pipelines.generate"),
+    ("pipelines.ingest", "pipelines.generate", "pipelines.mapping"),  # mapping: `subops map`
     ("pipelines.warehouse",),
     ("pipelines.service",),  # subops serve: alerts, freshness, run history, the supervisor
     ("pipelines.defs",),

@@ -97,6 +97,33 @@ def render() -> str:
         "* A row that breaks the contract is quarantined with its reason; the rest of the file "
         "loads. For every file: rows read = rows loaded + rows quarantined.",
         "",
+        "## From your systems",
+        "",
+        "No system exports this shape by itself. `subops map` turns a system's own export into "
+        "it, by a declarative mapping (`mappings/<name>.yml`: which export file feeds each "
+        "table, renames, value maps, date formats and time zones, decimal separators, minor "
+        "units, constants, SQL expressions over the export's columns, joins), and quarantines "
+        "the rows a mapping cannot place with the export file, row and column:",
+        "",
+        "```",
+        "subops map --mapping stripe --from exports/stripe --to data/landing",
+        "subops build",
+        "```",
+        "",
+        "| mapping | system | fills |",
+        "|---|---|---|",
+        "| `stripe` | Stripe synced by Fivetran or Airbyte | billing plans, subscription "
+        "events, invoices, invoice lines, payments, credit notes |",
+        "| `salesforce` | Salesforce Account, Opportunity, Contract (API names) | crm accounts, "
+        "opportunities, contracts |",
+        "| `zendesk` | Zendesk tickets, ticket metrics, organizations | support tickets |",
+        "| `procurement_csv` | a plain CSV procurement / ERP export | procurement vendors, "
+        "purchase orders, vendor bills |",
+        "",
+        "Tables no mapping fills are written in this shape directly. Each shipped mapping, the "
+        "source fields it uses, what it cannot fill, and a worked example of writing one for a "
+        "new system: [mappings.md](mappings.md).",
+        "",
         "## Types",
         "",
         "| type | form |",

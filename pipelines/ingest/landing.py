@@ -4,6 +4,8 @@
 files refused with a reason (misplaced, badly named, dated in the future, a link leaving the
 folder, two files for one extract). Nothing under the folder is skipped silently: the refused
 files go to `quarantine.files` on every build, so they are seen until someone fixes them.
+The one exception is `<landing>/_mapping/`, where `subops map` keeps its bookkeeping (rows it
+could not place, lineage back to the export files): not extracts, read by the build separately.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from pipelines.contract import SOURCES, TABLES, Table
 
 READABLE_FORMATS = ("csv", "parquet")
+#: The folder of `subops map`'s bookkeeping under a landing folder (not extracts).
+MAPPING_FOLDER = "_mapping"
 _DATE_ID = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _TS_ID = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 _BY_FOLDER: dict[tuple[str, str], Table] = {(t.source, t.name): t for t in TABLES}
@@ -191,6 +195,8 @@ def scan_landing(
             if (base / d).is_symlink():
                 names.append(d)
         dirs[:] = sorted(d for d in dirs if not (base / d).is_symlink())
+        if base == landing and MAPPING_FOLDER in dirs:
+            dirs.remove(MAPPING_FOLDER)
         for name in sorted(names):
             path = base / name
             rel = path.relative_to(landing).as_posix()

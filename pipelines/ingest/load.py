@@ -319,7 +319,9 @@ def _reset_table(con: duckdb.DuckDBPyConnection, t: Table) -> None:
            WHERE source = $s AND "table" = $t AND status <> 'superseded'""",
         p,
     )
-    con.execute('DELETE FROM quarantine.rows WHERE source = $s AND "table" = $t', p)
+    con.execute(
+        'DELETE FROM quarantine.rows WHERE source = $s AND "table" = $t AND mapping IS NULL', p
+    )
     con.execute(
         'DELETE FROM quarantine.files WHERE source = $s AND "table" = $t AND reason_code IN '
         "('missing_column', 'unreadable_file')",

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from pipelines.contract.model import LANDING_REJECT_REASONS
-from pipelines.ingest.landing import LandingScan
+from pipelines.ingest.landing import MAPPING_FOLDER, LandingScan
 from pipelines.ingest.records import countable_path_rows
 from pipelines.warehouse.publish import connect_build, utcnow
 
@@ -104,3 +104,27 @@ def record_refused(
             },
         )
     return len(scan.refused)
+
+
+def record_mapping_rejects(
+    con: duckdb.DuckDBPyConnection, landing: Path, run_id: str, at: dt.datetime
+) -> int:
+    """Replace the rows `subops map` could not place (`<landing>/_mapping/<mapping>/quarantine/
+    *.csv`) in `quarantine.rows`: like landing refusals they describe the folder as it is now,
+    so a re-mapped export drops its fixed rows. The rows name the export file, row and column."""
+    con.execute("DELETE FROM quarantine.rows WHERE mapping IS NOT NULL")
+    files = sorted((Path(landing) / MAPPING_FOLDER).glob("*/quarantine/*.csv"))
+    for f in files:
+        con.execute(
+            """INSERT INTO quarantine.rows (source, "table", file, row_number, "column",
+                   reason_code, reason, raw_record, run_id, extract_id, quarantined_at, mapping)
+               SELECT source, "table", file, CAST(row_number AS BIGINT), "column", reason_code,
+                      reason, raw_record, $run, extract_id, $at, $mapping
+               FROM read_csv($path, all_varchar = true, header = true)""",
+            {"run": run_id, "at": at, "mapping": f.parent.parent.name, "path": str(f)},
+        )
+    if not files:
+        return 0
+    return con.execute("SELECT count(*) FROM quarantine.rows WHERE mapping IS NOT NULL").fetchall()[
+        0
+    ][0]

@@ -24,6 +24,8 @@ BOOKKEEPING_DDL: tuple[str, ...] = (
         source VARCHAR, "table" VARCHAR, file VARCHAR, row_number BIGINT, "column" VARCHAR,
         reason_code VARCHAR, reason VARCHAR, raw_record VARCHAR, run_id VARCHAR,
         extract_id VARCHAR, quarantined_at TIMESTAMP)""",
+    # rows `subops map` could not place: the mapping's name (NULL for the loader's own rows)
+    "ALTER TABLE quarantine.rows ADD COLUMN IF NOT EXISTS mapping VARCHAR",
     """CREATE TABLE IF NOT EXISTS quarantine.files (
         source VARCHAR, "table" VARCHAR, file VARCHAR, sha256 VARCHAR, extract_id VARCHAR,
         reason_code VARCHAR, reason VARCHAR, rows_read BIGINT, run_id VARCHAR,

@@ -21,6 +21,7 @@ COMMANDS = [
     "sql",
     "metrics",
     "bench",
+    "map",
 ]
 runner = CliRunner()
 

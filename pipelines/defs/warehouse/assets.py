@@ -7,7 +7,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
-from pipelines.warehouse.audit import record_refused
+from pipelines.warehouse.audit import record_mapping_rejects, record_refused
 from pipelines.warehouse.pending import landing_scan, resolve_as_of
 from pipelines.warehouse.publish import connect_build, prepare_build, publish, utcnow
 
@@ -38,6 +38,7 @@ def warehouse_build(
     scan = landing_scan(settings, as_of, today=started.date())
     with contextlib.closing(connect_build(path, settings)) as con:
         refused = record_refused(con, scan, context.run_id, started)
+        unmapped = record_mapping_rejects(con, settings.landing_dir, context.run_id, started)
     for r in scan.refused:
         context.log.warning(f"refused: {r.reason}")
     return dg.MaterializeResult(
@@ -46,6 +47,7 @@ def warehouse_build(
             "as_of_date": as_of.isoformat(),
             "full_refresh": config.full_refresh,
             "files_refused": refused,
+            "rows_not_mapped": unmapped,
         }
     )
 
