@@ -59,9 +59,10 @@ READ_COLUMNS = (
     "contractions_6m",
     "seats",
     "seats_6m_ago",
-    "usage_3m",
+    "usage_1m",
     "usage_prior_3m",
     "tickets_90d",
+    "tickets_prior_275d",
     "sla_missed_90d",
     "rated_tickets_90d",
     "csat_sum_90d",
@@ -139,6 +140,21 @@ def _csat(d: pd.DataFrame) -> np.ndarray:
     return np.where(rated > 0, total / np.maximum(rated, 1), np.nan)
 
 
+def _usual_tickets(d: pd.DataFrame) -> np.ndarray:
+    """Tickets an account usually raises in 90 days: its rate over the 275 days before the
+    window (or the part of them it was a customer), NaN with less than 60 days of history."""
+    days = np.clip(d["tenure_months"].astype(float).to_numpy() * 30.44 - 90, 0, 275)
+    prior = d["tickets_prior_275d"].astype(float).to_numpy()
+    return np.where(days >= 60, prior * 90 / np.maximum(days, 1), np.nan)
+
+
+def _ticket_surge(d: pd.DataFrame) -> np.ndarray:
+    """log(1 + tickets of the last 90 days) − log(1 + the usual number); 0 without history."""
+    usual = _usual_tickets(d)
+    now = np.log1p(d["tickets_90d"].astype(float).to_numpy())
+    return np.where(np.isnan(usual), 0.0, now - np.log1p(np.nan_to_num(usual)))
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:+.0f}%".replace("-", "−")
 
@@ -187,17 +203,25 @@ FEATURES: tuple[Feature, ...] = (
         ),
     ),
     Feature(
-        "usage_change_3m",
-        lambda d: _ratio_change(d["usage_3m"], d["usage_prior_3m"]),
+        "usage_change_1m",
+        lambda d: _ratio_change(3 * d["usage_1m"], d["usage_prior_3m"]),
         lambda r: (
-            f"usage {_pct(_ratio_change(r[['usage_3m']], r[['usage_prior_3m']])[0])} "
-            "vs the 3 months before"
+            f"usage {_pct(_ratio_change(3 * r[['usage_1m']], r[['usage_prior_3m']])[0])} "
+            "this month vs the 3 before"
         ),
     ),
     Feature(
         "tickets_90d",
         lambda d: np.log1p(d["tickets_90d"].astype(float).to_numpy()),
         lambda r: f"{_plural(int(r['tickets_90d']), 'ticket')} in the last 90 days",
+    ),
+    Feature(
+        "ticket_surge",
+        _ticket_surge,
+        lambda r: (
+            f"{_plural(int(r['tickets_90d']), 'ticket')} in 90 days, "
+            f"usually {_usual_tickets(r.to_frame().T)[0]:.1f}"
+        ),
     ),
     Feature(
         "csat_shortfall",
@@ -250,7 +274,11 @@ FEATURES: tuple[Feature, ...] = (
 
 
 def feature_matrix(d: pd.DataFrame) -> np.ndarray:
-    return np.column_stack([f.compute(d) for f in FEATURES]) if len(d) else np.zeros((0, 14))
+    return (
+        np.column_stack([f.compute(d) for f in FEATURES])
+        if len(d)
+        else np.zeros((0, len(FEATURES)))
+    )
 
 
 def read_observations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

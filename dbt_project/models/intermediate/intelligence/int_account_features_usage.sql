@@ -1,8 +1,8 @@
 -- rule: M1 renewal risk, entitlement and usage trend. Per observation (int_account_features_mrr):
 -- seats = Σ quantity of the active platform subscriptions (recurring) on M's snapshot day and on
--- M−6's; usage = Σ metered quantity (all metrics) that occurred in M−2 … M and was received by the
--- observation day, against the quantity of M−5 … M−3 (received long before). Accounts without a
--- usage add-on have 0 for both.
+-- M−6's; usage = Σ metered quantity (all metrics) that occurred in M and was received by the
+-- observation day, against the quantity of the three months before, M−3 … M−1 (received by the
+-- observation day too). Accounts without a usage add-on have 0 for both.
 with platform as (
     select
         account_id,
@@ -48,22 +48,14 @@ usage_windows as (
     select
         o.account_id,
         o.month,
-        sum(case
-            when u.occurred_month > {{ add_months(-3, 'o.month') }} and u.received_date <= o.observed_at
-                then u.quantity
-            else 0
-        end) as usage_3m,
-        sum(case
-            when u.occurred_month > {{ add_months(-6, 'o.month') }}
-                and u.occurred_month <= {{ add_months(-3, 'o.month') }}
-                then u.quantity
-            else 0
-        end) as usage_prior_3m
+        sum(case when u.occurred_month = o.month then u.quantity else 0 end) as usage_1m,
+        sum(case when u.occurred_month < o.month then u.quantity else 0 end) as usage_prior_3m
     from {{ ref('int_account_features_mrr') }} as o
     left join usage_monthly as u
         on o.account_id = u.account_id
-            and u.occurred_month > {{ add_months(-6, 'o.month') }}
+            and u.occurred_month >= {{ add_months(-3, 'o.month') }}
             and u.occurred_month <= o.month
+            and u.received_date <= o.observed_at
     group by o.account_id, o.month
 )
 
@@ -72,7 +64,7 @@ select
     s.month,
     cast(s.seats as decimal(18, 4)) as seats,
     cast(s.seats_6m_ago as decimal(18, 4)) as seats_6m_ago,
-    cast(u.usage_3m as decimal(18, 4)) as usage_3m,
+    cast(u.usage_1m as decimal(18, 4)) as usage_1m,
     cast(u.usage_prior_3m as decimal(18, 4)) as usage_prior_3m
 from seats as s
 inner join usage_windows as u on s.account_id = u.account_id and s.month = u.month
