@@ -15,15 +15,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
 FEATURES_TABLE = "intermediate.int_account_features_assembled"
 HEALTH_TABLE = "marts.account_health"
@@ -296,6 +297,11 @@ def _months(ms: list[dt.date]) -> str:
 
 
 def _fit(X: np.ndarray, y: np.ndarray) -> tuple[StandardScaler, LogisticRegression]:
+    # scikit-learn is imported when a model is fitted: it costs seconds, and importing the
+    # Dagster definitions (every CLI command, every build) must not pay them
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(X)
     model = LogisticRegression(C=C, max_iter=2000, solver="lbfgs")
     model.fit(scaler.transform(X), y)
@@ -328,6 +334,8 @@ def backtest(d: pd.DataFrame, as_of: dt.date) -> list[dict]:
     y_te = test["churned_next_90d"].to_numpy().astype(int)
     if not _fittable(y_tr) or y_te.sum() == 0 or y_te.sum() == len(y_te):
         return []
+    from sklearn.metrics import roc_auc_score
+
     scaler, model = _fit(feature_matrix(train), y_tr)
     p = model.predict_proba(scaler.transform(feature_matrix(test)))[:, 1]
     base = test["tickets_90d"].astype(float).to_numpy()
@@ -444,6 +452,8 @@ class RiskResult:
 
 def build_renewal_risk(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> RiskResult:
     """Read the features, backtest, score the as-of month, write both marts (one transaction)."""
+    from threadpoolctl import threadpool_limits
+
     d = read_observations(con)
     with threadpool_limits(limits=1):
         quality = backtest(d, as_of)
