@@ -170,12 +170,16 @@ def _plural(n: int, word: str) -> str:
 
 @dataclass(frozen=True)
 class Feature:
-    """One model input: how it is computed from the features table (0 = nothing unusual) and
-    how it is said in a reason, with the account's own values."""
+    """One model input: how it is computed from the features table and how it is said in a
+    reason, with the account's own values. `direction`: +1 when a higher value means more risk
+    in words, −1 when a lower one does; the value that says nothing unusual is 0, or the
+    average account's when `neutral_is_mean`. A feature is a reason only on its risky side."""
 
     name: str
     compute: Callable[[pd.DataFrame], np.ndarray]
     reason: Callable[[pd.Series], str]
+    direction: int = 1
+    neutral_is_mean: bool = False
 
 
 FEATURES: tuple[Feature, ...] = (
@@ -185,6 +189,7 @@ FEATURES: tuple[Feature, ...] = (
         lambda r: (
             f"MRR {_pct(_ratio_change(r[['mrr_usd']], r[['mrr_usd_6m_ago']])[0])} over 6 months"
         ),
+        direction=-1,
     ),
     Feature(
         "contractions_6m",
@@ -195,6 +200,7 @@ FEATURES: tuple[Feature, ...] = (
         "expansions_6m",
         lambda d: d["expansions_6m"].astype(float).to_numpy(),
         lambda r: f"{_plural(int(r['expansions_6m']), 'expansion')} in 6 months",
+        direction=-1,
     ),
     Feature(
         "seats_change_6m",
@@ -202,6 +208,7 @@ FEATURES: tuple[Feature, ...] = (
         lambda r: (
             f"seats {_pct(_ratio_change(r[['seats']], r[['seats_6m_ago']])[0])} over 6 months"
         ),
+        direction=-1,
     ),
     Feature(
         "usage_change_1m",
@@ -210,6 +217,7 @@ FEATURES: tuple[Feature, ...] = (
             f"usage {_pct(_ratio_change(3 * r[['usage_1m']], r[['usage_prior_3m']])[0])} "
             "this month vs the 3 before"
         ),
+        direction=-1,
     ),
     Feature(
         "tickets_90d",
@@ -265,11 +273,13 @@ FEATURES: tuple[Feature, ...] = (
         "account_size",
         lambda d: -np.log(np.maximum(d["arr_usd"].astype(float).to_numpy(), 1.0)),
         lambda r: f"small account (ARR {_money(float(r['arr_usd']))})",
+        neutral_is_mean=True,
     ),
     Feature(
         "new_customer",
         lambda d: -np.log1p(d["tenure_months"].astype(float).to_numpy()),
         lambda r: f"customer for {_plural(int(r['tenure_months']), 'month')}",
+        neutral_is_mean=True,
     ),
 )
 
@@ -367,10 +377,19 @@ def _band(score: int) -> str:
     return "high" if score >= HIGH_FROM else "medium" if score >= MEDIUM_FROM else "low"
 
 
-def _reasons(row: pd.Series, contributions: np.ndarray) -> list[str | None]:
-    """The (up to) three features with the largest positive contribution, in words."""
+def _reasons(
+    row: pd.Series, values: np.ndarray, contributions: np.ndarray, coef: np.ndarray
+) -> list[str | None]:
+    """The (up to) three features with the largest positive contribution, in words: only those
+    the model reads in their stated direction and the account is on the risky side of."""
+
+    def risky(i: int) -> bool:
+        f = FEATURES[i]
+        said_right = coef[i] * f.direction > 0 and contributions[i] > 0
+        return said_right and (f.neutral_is_mean or values[i] * f.direction > 0)
+
     order = sorted(
-        (i for i in range(len(FEATURES)) if contributions[i] > 0),
+        (i for i in range(len(FEATURES)) if risky(i)),
         key=lambda i: (-contributions[i], FEATURES[i].name),
     )[:3]
     said: list[str | None] = [FEATURES[i].reason(row) for i in order]
@@ -388,7 +407,8 @@ def score(d: pd.DataFrame, as_of: dt.date) -> list[dict]:
     version = f"{MODEL_VERSION} trained {_months(months)}" if fitted else "unscored: short history"
     if fitted and len(current):
         scaler, model = fitted
-        z = scaler.transform(feature_matrix(current))
+        values = feature_matrix(current)
+        z = scaler.transform(values)
         probs = model.predict_proba(z)[:, 1]
         contributions = z * model.coef_[0]
     rows = []
@@ -407,7 +427,7 @@ def score(d: pd.DataFrame, as_of: dt.date) -> list[dict]:
         }
         if fitted:
             s = math.floor(100 * float(probs[i]) + 0.5)
-            reasons = _reasons(r, contributions[i])
+            reasons = _reasons(r, values[i], contributions[i], model.coef_[0])
             base |= {"risk_score": s, "risk_band": _band(s)}
         else:
             reasons = [None, None, None]
