@@ -253,12 +253,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "days_past_due",
         lambda d: np.log1p(d["max_days_past_due"].astype(float).to_numpy()),
-        lambda r: f"an invoice {int(r['max_days_past_due'])} days past due",
+        lambda r: f"an invoice {_plural(int(r['max_days_past_due']), 'day')} past due",
     ),
     Feature(
         "onboarding_delay",
         lambda d: np.log1p(d["onboarding_delay_days"].astype(float).to_numpy()),
-        lambda r: f"onboarding {int(r['onboarding_delay_days'])} days past its target",
+        lambda r: f"onboarding {_plural(int(r['onboarding_delay_days']), 'day')} past its target",
     ),
     Feature(
         "renewal_within_90d",
@@ -267,7 +267,7 @@ FEATURES: tuple[Feature, ...] = (
             .astype(float)
             .to_numpy()
         ),
-        lambda r: f"renewal in {int(r['days_to_renewal'])} days",
+        lambda r: f"renewal in {_plural(int(r['days_to_renewal']), 'day')}",
     ),
     Feature(
         "account_size",

@@ -134,10 +134,11 @@ def test_renewal_risk_beats_the_baseline_on_held_out_months(company):
     assert set(quality) == {"logistic_regression", "baseline_tickets_90d"}, quality
     model, baseline = quality["logistic_regression"][0], quality["baseline_tickets_90d"][0]
     assert model >= 0.75 and model > baseline, quality
-    ((accounts, scored, reasoned),) = _rows(
+    ((accounts, scored, at_risk, reasoned),) = _rows(
         s,
-        "select count(*), count(risk_score), count(reason_1) from marts.account_health "
-        "where as_of_date = ?",
+        "select count(*), count(risk_score), count(*) filter (risk_band in ('high', 'medium')), "
+        "count(*) filter (risk_band in ('high', 'medium') and reason_1 is not null) "
+        "from marts.account_health where as_of_date = ?",
         result.as_of_date,
     )
     ((active,),) = _rows(
@@ -145,7 +146,8 @@ def test_renewal_risk_beats_the_baseline_on_held_out_months(company):
         "select count(*) from marts.fct_mrr_monthly where month = ? and mrr > 0",
         result.as_of_date.replace(day=1),
     )
-    assert accounts == scored == reasoned == active > 100
+    assert accounts == scored == active > 100
+    assert at_risk == reasoned > 10  # every account at risk says why
     ((passed,),) = _rows(
         s,
         "select bool_and(passed) from audit.check_results where check_name = ?",
