@@ -36,6 +36,7 @@ def simulate_account(p: Params, i: int) -> AccountOut:
         charges = support.implementation(contract, deal.close)
     life = SubscriptionLife(p, a, rng, crm, support.tickets(contract.start), deal, contract)
     life.run()
+    support.before_leaving(life.departures)  # a leaving customer complains first (own stream)
     if life.base.ended:  # a lost customer stops raising tickets a month after leaving
         support.forget_after(life.log.last_cancel() + 30 * DAY)
     events = life.log.known_by(p.horizon)

@@ -100,6 +100,7 @@ class SubscriptionLife:
         self.usage_all: list[tuple[Subscription, str]] = []
         self.paused_until: dt.date | None = None
         self.renewed_for: dt.date | None = None
+        self.departures: list[dt.date] = []  # cancellation days (a customer who left)
         self._subs = 0
         self._open(contract.start, deal.key, deal.qty, deal.price, deal.close)
 
@@ -229,6 +230,7 @@ class SubscriptionLife:
                 self.log.add(s, "cancel", cd, rec, self.contract.contract_id)
                 s.active, s.ended = False, True
         self.crm.end_contract(self.contract, cd, "terminated" if inside else "expired")
+        self.departures.append(cd)
         return self._come_back(cd)
 
     def _come_back(self, cd: dt.date) -> dt.date | None:

@@ -27,6 +27,14 @@ CATEGORIES = (
 )
 
 
+#: A leaving customer's complaints (`Support.before_leaving`): how likely, when (days before the
+#: cancellation) and how much lower their CSAT.
+LEAVING_COMPLAINT_P = 0.8
+LEAVING_TICKETS = (1, 1, 2, 2, 3, 4)
+LEAVING_WINDOW_DAYS = (20, 150)
+LEAVING_MOOD = 1.8
+
+
 class Ticket(NamedTuple):
     """What the churn decision remembers of a ticket (csat 0 = not rated)."""
 
@@ -69,9 +77,27 @@ class Support:
                     res.append(self._ticket(day, slow_p))
         return res
 
-    def _ticket(self, day: dt.date, slow_p: float) -> Ticket:
-        """One ticket: new -> solved -> closed, answered within or far beyond its SLA."""
-        rng = self.rng
+    def before_leaving(self, departures: list[dt.date]) -> None:
+        """A customer on its way out disengages first: most raise a few unhappy, often slowly
+        answered tickets in the five months before they cancel (docs/metrics.md M1). Drawn from
+        the account's own stream for this, so no other row of the account moves."""
+        if not departures:
+            return
+        rng = random.Random(f"{self.p.seed}-{self.a.n}-leaving")
+        for cd in departures:
+            if rng.random() >= LEAVING_COMPLAINT_P:
+                continue
+            for _ in range(rng.choice(LEAVING_TICKETS)):
+                day = cd - dt.timedelta(days=rng.randint(*LEAVING_WINDOW_DAYS))
+                if self.a.created <= day <= self.p.horizon:
+                    self._ticket(day, 0.6, rng, mood=LEAVING_MOOD)
+
+    def _ticket(
+        self, day: dt.date, slow_p: float, rng: random.Random | None = None, mood: float = 0.0
+    ) -> Ticket:
+        """One ticket: new -> solved -> closed, answered within or far beyond its SLA; `mood`
+        lowers the customer's rating."""
+        rng = rng or self.rng
         self._tickets += 1
         tid = f"TCK-{self.a.n:07d}-{self._tickets:04d}"
         pr = rng.choices(*zip(*PRIORITIES, strict=True))[0]
@@ -82,7 +108,7 @@ class Support:
         fr = c0 + int(resp_h * 3600)
         solved = fr + int(rng.uniform(0.5, 72 if pr in ("low", "normal") else 24) * 3600)
         closed = solved + 3 * 86400
-        mu = 4.3 + 0.5 * self.a.health - (0.8 if slow else 0)
+        mu = 4.3 + 0.5 * self.a.health - (0.8 if slow else 0) - mood
         csat = max(1, min(5, round(rng.gauss(mu, 0.8)))) if rng.random() < 0.6 else None
         mins = q(Decimal(str(round(rng.uniform(5, 90 if pr != "urgent" else 240), 1))), "0.1")
         base = dict(

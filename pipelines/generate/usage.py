@@ -14,9 +14,17 @@ from pipelines.generate.common import DAY, EPOCH_ORD
 from pipelines.generate.params import USAGE, Params
 from pipelines.generate.subscriptions import Subscription
 
+#: A customer on its way out uses less: usage falls linearly over the days before a cancellation
+#: to this share of its level (docs/metrics.md M1).
+LEAVING_DAYS = 150
+LEAVING_FLOOR = 0.3
 
-def _active_days(sid: str, events: list[Event], horizon: dt.date) -> tuple[dt.date, int] | None:
-    """(first day, number of days) a usage subscription runs until its cancel or the horizon."""
+
+def _active_days(
+    sid: str, events: list[Event], horizon: dt.date
+) -> tuple[dt.date, int, int | None] | None:
+    """(first day, number of days, days from the first to its cancellation if it has one) a usage
+    subscription runs until its cancel or the horizon."""
     evs = sorted(
         (e for e in events if e.subscription_id == sid),
         key=lambda e: (e.effective_date, e.recorded_at, e.event_id),
@@ -24,13 +32,22 @@ def _active_days(sid: str, events: list[Event], horizon: dt.date) -> tuple[dt.da
     if not evs:
         return None
     a = evs[0].effective_date
-    b = next((e.effective_date for e in evs if e.event_type == "cancel"), horizon + DAY)
-    days = (min(b, horizon + DAY) - a).days
-    return (a, days) if days > 0 else None
+    cancel = next((e.effective_date for e in evs if e.event_type == "cancel"), None)
+    days = (min(cancel or horizon + DAY, horizon + DAY) - a).days
+    return (a, days, None if cancel is None else (cancel - a).days) if days > 0 else None
 
 
-def _daily(p: Params, a: Account, sid: str, metric: str, first: dt.date, days: int) -> dict:
-    """Column arrays of one subscription's daily usage (own numpy stream per subscription)."""
+def _daily(
+    p: Params,
+    a: Account,
+    sid: str,
+    metric: str,
+    first: dt.date,
+    days: int,
+    until_cancel: int | None,
+) -> dict:
+    """Column arrays of one subscription's daily usage (own numpy stream per subscription); a
+    cancelled one declines over its last LEAVING_DAYS."""
     nr = np.random.default_rng([p.seed, a.n, int(sid[-2:]), 11])
     level = USAGE[metric][1][a.segment] * nr.lognormal(0, 0.5)
     t = np.arange(days)
@@ -39,7 +56,16 @@ def _daily(p: Params, a: Account, sid: str, metric: str, first: dt.date, days: i
     growth = np.exp(t * nr.normal(0.0008, 0.0006))
     noise = nr.lognormal(0, 0.25, size=days)
     spikes = np.where(nr.random(days) < 0.02, nr.uniform(3, 10, size=days), 1.0)
-    qty = np.floor(level * weekday * growth * noise * spikes).astype(np.int64)
+    leaving = (
+        1.0
+        if until_cancel is None
+        else np.clip(
+            LEAVING_FLOOR + (1 - LEAVING_FLOOR) * (until_cancel - t) / LEAVING_DAYS,
+            LEAVING_FLOOR,
+            1.0,
+        )
+    )
+    qty = np.floor(level * weekday * growth * noise * spikes * leaving).astype(np.int64)
     lag = np.ones(days, dtype=np.int64)
     late = nr.random(days) < 0.04
     lag[late] = nr.integers(2, 11, size=int(late.sum()))

@@ -1,0 +1,1 @@
+"""Operational intelligence assets: renewal risk (docs/metrics.md M1)."""

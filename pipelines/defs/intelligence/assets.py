@@ -1,0 +1,82 @@
+"""Renewal risk as an asset of the build: after the dbt step (it reads the dbt features), before
+publication (the two marts it writes are in the build file, published with everything else or
+not at all). Its blocking check stops publication when the marts are not well-formed."""
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import record_checks
+from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.ingest.checks import CheckOutcome
+from pipelines.intelligence.renewal_risk import (
+    FEATURES_TABLE,
+    HEALTH_DESCRIPTION,
+    QUALITY_DESCRIPTION,
+    build_renewal_risk,
+    health_problems,
+)
+from pipelines.warehouse.publish import build_info, connect_build
+
+HEALTH_KEY = dg.AssetKey(["marts", "account_health"])
+QUALITY_KEY = dg.AssetKey(["marts", "model_quality"])
+RISK_KEYS = [HEALTH_KEY, QUALITY_KEY]
+CHECK_NAME = "renewal_risk_well_formed"
+
+
+def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The renewal-risk step, after `upstream` (the dbt assets: one `dbt build` step)."""
+
+    @dg.multi_asset(
+        name="renewal_risk",
+        specs=[
+            dg.AssetSpec(HEALTH_KEY, deps=upstream, description=HEALTH_DESCRIPTION),
+            dg.AssetSpec(QUALITY_KEY, deps=upstream, description=QUALITY_DESCRIPTION),
+        ],
+        check_specs=[
+            dg.AssetCheckSpec(
+                CHECK_NAME,
+                asset=HEALTH_KEY,
+                blocking=True,
+                description="account_health and model_quality have their declared columns, one "
+                "row per account with MRR on the as-of date, scores 0–100 with their band",
+            )
+        ],
+        group_name="intelligence",
+        pool=WRITER_POOL,
+    )
+    def renewal_risk(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        """Backtest and score renewal risk from the dbt features (docs/metrics.md M1)."""
+        path = warehouse.build_path(context.run_id)
+        as_of = build_info(path)["as_of_date"]
+        with contextlib.closing(connect_build(path, warehouse.settings())) as con:
+            result = build_renewal_risk(con, as_of)
+            problems = health_problems(con, as_of)
+            outcome = CheckOutcome(
+                CHECK_NAME,
+                not problems,
+                "; ".join(problems)[:900]
+                or f"{result.scored} accounts scored from {FEATURES_TABLE}",
+                {"problems": len(problems)},
+            )
+            record_checks(con, context.run_id, HEALTH_KEY.to_user_string(), [(outcome, True)])
+        auc = {f"auc_{q['model']}": round(q["auc"], 3) for q in result.quality}
+        yield dg.MaterializeResult(
+            asset_key=HEALTH_KEY,
+            metadata={"accounts_scored": result.scored, "high_risk": result.high},
+        )
+        yield dg.MaterializeResult(
+            asset_key=QUALITY_KEY, metadata={f"auc_{k}": v for k, v in auc.items()}
+        )
+        yield dg.AssetCheckResult(
+            check_name=CHECK_NAME,
+            asset_key=HEALTH_KEY,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=outcome.description,
+        )
+
+    return renewal_risk

@@ -1,0 +1,1 @@
+"""Operational intelligence computed in the build (docs/metrics.md M): renewal risk."""
