@@ -203,6 +203,14 @@ def build(
             help="Publish even if a new snapshot deletes more than the allowed share of its table.",
         ),
     ] = False,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Engine dbt builds on: duckdb, postgres or spark (env SUBOPS_TARGET; "
+            "docs/engines.md).",
+        ),
+    ] = None,
 ) -> None:
     """Load new extracts, build and test the warehouse; publish only if every check passes.
 
@@ -215,6 +223,12 @@ def build(
     settings = _settings(landing, warehouse_dir)
     if confirm_deletions:
         settings = settings.model_copy(update={"confirm_deletions": True})
+    if target:
+        from pipelines.targets import TARGETS
+
+        if target not in TARGETS:
+            raise SubopsError(f"--target {target}: not a target — use one of {', '.join(TARGETS)}")
+        settings = settings.model_copy(update={"target": target})
     os.environ.update(_dagster_env())
     columns = (
         SpinnerColumn(),
