@@ -3,9 +3,13 @@ server target, compared mart by mart. Shared here:
 
 - `company`: a generated landing folder at scale 0.05 (session);
 - `duckdb_marts`: that company built with the default target, every mart's rows (session);
-- `marts_of(con, schema)` / `canonical(rows)`: rows in a canonical order, for any DB-API
-  connection (DuckDB, psycopg, a Spark cursor);
-- `pg_cluster`: a throwaway PostgreSQL cluster (initdb + pg_ctl in a temp folder, on a free
+- `duckdb_build`: that build (settings, result, seconds);
+- `pg_cluster`: see below.
+Helpers in engine_builds.py (`from engine_builds import ...`): `build(landing, warehouse,
+**settings)`, `marts_of(con, schema)` (every table's columns and rows in a canonical order, for
+any DB-API connection: DuckDB, psycopg, a Spark cursor) and `assert_same_marts(expected, got,
+engine)` (decimals compared exactly);
+`pg_cluster`: a throwaway PostgreSQL cluster (initdb + pg_ctl in a temp folder, on a free
   port, run as `nobody` when the tests run as root). Missing binaries FAIL the session with the
   way to install them — nothing is skipped silently.
 """
