@@ -27,7 +27,8 @@ A **server target** (PostgreSQL, Spark) then takes over for dbt:
    dropped after the switch. ``discard(run_tag)`` drops the run's schemas (a failed build, or a
    test); it never touches the served ones. Both are idempotent.
 5. ``read_connection()`` → a DB-API connection to the *served* schemas, read-only (a role that
-   may only select, or a read-only session), for the dashboard and `subops sql`.
+   may only select, or a read-only session), unqualified names resolving to ``marts``; `query()`
+   (`subops sql`) runs one statement through it by default.
 
 The DuckDB build file is still published as ``current.duckdb`` after the target's publication:
 it carries the audit trail and the load log (what the next incremental load skips). The DuckDB
@@ -126,3 +127,14 @@ class EngineTarget(abc.ABC):
     def describe(self) -> str:
         """One line naming where the marts are served (for messages and `subops status`)."""
         return self.name
+
+    def query(self, sql: str, timeout_seconds: float) -> tuple[list[str], list[tuple]]:
+        """`subops sql` on the served marts: (columns, rows) of one read-only statement through
+        `read_connection()`. Targets that can bound a statement's time override this."""
+        con = self.read_connection()
+        try:
+            cur = con.cursor()
+            cur.execute(sql)
+            return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
+        finally:
+            con.close()

@@ -113,6 +113,25 @@ class PostgresTarget(EngineTarget):
                 f"SUBOPS_PG_READER_USER and {READER_PASSWORD_ENV}"
             ) from exc
 
+    def query(self, sql: str, timeout_seconds: float) -> tuple[list[str], list[tuple]]:
+        """One statement as the read-only role, cancelled by the server after the timeout."""
+        with self.read_connection() as con, con.cursor() as cur:
+            cur.execute(
+                "SELECT set_config('statement_timeout', %s, false)",
+                (str(int(timeout_seconds * 1000)),),
+            )
+            try:
+                cur.execute(sql.encode())
+            except psycopg.errors.QueryCanceled as exc:
+                raise RuntimeError(
+                    f"the query ran longer than {timeout_seconds:g} s and was cancelled: narrow "
+                    "it (filters, LIMIT) or raise SUBOPS_SQL_TIMEOUT_SECONDS"
+                ) from exc
+            except psycopg.Error as exc:
+                raise RuntimeError(f"query failed: {_first_line(exc)}") from exc
+            columns = [d.name for d in cur.description or []]
+            return columns, [tuple(r) for r in cur.fetchall()]
+
     def describe(self) -> str:
         s = self.settings
         return f"postgres ({s.pg_user}@{s.pg_host}:{s.pg_port}/{s.pg_dbname})"

@@ -117,3 +117,18 @@ def test_a_failed_check_on_postgres_leaves_the_published_schemas_served(
     with contextlib.closing(pg_cluster.connect()) as con:
         schemas = [r[0] for r in con.execute("select nspname from pg_namespace").fetchall()]
     assert not [s for s in schemas if s.startswith(("run_", "old_"))]
+
+
+def test_subops_sql_reads_the_served_marts_as_the_reader(pg_build, pg_cluster, monkeypatch):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    for name, value in pg_cluster.settings().items():
+        monkeypatch.setenv(f"SUBOPS_{name.upper()}", str(value))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["sql", "--csv", "select count(*) as n from dim_accounts"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.splitlines()[0] == "n" and int(ok.output.splitlines()[1]) > 0
+    refused = runner.invoke(app, ["sql", "delete from marts.dim_accounts"])
+    assert refused.exit_code == 1
