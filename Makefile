@@ -10,7 +10,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export DAGSTER_HOME := $(CURDIR)/data/dagster_home
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: help bootstrap manifest demo test dev lint format docs bench bench-quick clean
+.PHONY: help bootstrap manifest demo test test-engines dev lint format docs bench bench-quick clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,12 @@ help:  ## list the targets
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --extra dev
+	@touch $@
+
+# the server targets' clients (make test-engines); --inexact keeps the dev set installed
+ENGINE_EXTRAS := --extra postgres
+$(VENV)/.installed-engines: $(VENV)/.installed
+	$(UV) sync --frozen --inexact --extra dev $(ENGINE_EXTRAS)
 	@touch $@
 
 $(DAGSTER_HOME)/dagster.yaml: | $(VENV)/.installed
@@ -33,8 +39,11 @@ manifest: bootstrap  ## parse the dbt project (dagster-dbt reads target/manifest
 demo: manifest  ## sample company → warehouse → dashboard (prints its URL)
 	$(BIN)/subops demo
 
-test: manifest  ## every test: unit, dbt, integration, browser
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
+test: manifest  ## every test: unit, dbt, integration, browser (not the engines: test-engines)
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --ignore=tests/engines
+
+test-engines: manifest $(VENV)/.installed-engines  ## the pipeline on PostgreSQL and Spark = DuckDB (needs initdb/pg_ctl, java)
+	$(BIN)/pytest tests/engines -v
 
 dev: manifest  ## Dagster UI on localhost:3000
 	$(BIN)/subops dev

@@ -232,6 +232,14 @@ def build(
             help="Publish even if a new snapshot deletes more than the allowed share of its table.",
         ),
     ] = False,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Engine dbt builds on: duckdb, postgres or spark (env SUBOPS_TARGET; "
+            "docs/engines.md).",
+        ),
+    ] = None,
 ) -> None:
     """Load new extracts, build and test the warehouse; publish only if every check passes.
 
@@ -244,6 +252,12 @@ def build(
     settings = _settings(landing, warehouse_dir)
     if confirm_deletions:
         settings = settings.model_copy(update={"confirm_deletions": True})
+    if target:
+        from pipelines.targets import TARGETS
+
+        if target not in TARGETS:
+            raise SubopsError(f"--target {target}: not a target — use one of {', '.join(TARGETS)}")
+        settings = settings.model_copy(update={"target": target})
     os.environ.update(_dagster_env())
     columns = (
         SpinnerColumn(),
@@ -691,6 +705,14 @@ def sql(
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
     limit: Annotated[int, typer.Option(help="Rows to show in table mode.")] = 200,
     warehouse_dir: WarehouseOpt = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="Where to read: duckdb (the published file) or the server target's served "
+            "marts, as its read-only role (default: SUBOPS_TARGET; docs/engines.md).",
+        ),
+    ] = None,
 ) -> None:
     """Run one read-only statement against the published warehouse.
 
@@ -708,6 +730,11 @@ def sql(
     )
 
     settings = _settings(warehouse_dir=warehouse_dir)
+    engine = target or settings.target
+    if engine != "duckdb":
+        columns, rows = _target_query(settings, engine, query)
+        _print_rows(columns, rows, as_csv, limit)
+        return
     try:
         result = run_read_only_query(
             settings.current_warehouse,
@@ -719,7 +746,24 @@ def sql(
         raise SubopsError(str(exc)) from exc
     except duckdb.Error as exc:  # a syntax error, found while splitting the statements
         raise SubopsError(f"query failed: {str(exc).strip().splitlines()[0]}") from exc
-    columns, rows = result.columns, result.rows
+    _print_rows(result.columns, result.rows, as_csv, limit)
+
+
+def _target_query(settings: Settings, engine: str, query: str) -> tuple[list[str], list[tuple]]:
+    """`subops sql` on a server target's served marts (its read-only role)."""
+    from pipelines.targets import TARGETS, get_target
+    from pipelines.warehouse.readonly import QueryRefusedError, check_read_only
+
+    if engine not in TARGETS:
+        raise SubopsError(f"--target {engine}: not a target — use one of {', '.join(TARGETS)}")
+    try:
+        check_read_only(query)
+        return get_target(settings, engine).query(query, settings.sql_timeout_seconds)
+    except (QueryRefusedError, RuntimeError) as exc:
+        raise SubopsError(str(exc)) from exc
+
+
+def _print_rows(columns: list[str], rows: list[tuple], as_csv: bool, limit: int) -> None:
     if as_csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)

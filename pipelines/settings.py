@@ -96,6 +96,24 @@ class Settings(BaseSettings):
         description="HTTP header holding the signed-in user's e-mail, set by an authenticating "
         "proxy in front of the dashboard (used when st.login/OIDC is not configured)",
     )
+    # --- the engine dbt runs on: docs/engines.md ------------------------------------------
+    target: Literal["duckdb", "postgres", "spark"] = Field(
+        "duckdb",
+        description="where dbt builds and serves the marts: duckdb (the build file), postgres or "
+        "spark (raw tables are shipped there from the DuckDB build file)",
+    )
+    # PostgreSQL (target postgres). The passwords are read from the environment only
+    # (SUBOPS_PG_PASSWORD, SUBOPS_PG_READER_PASSWORD, or libpq's PGPASSWORD / ~/.pgpass).
+    pg_host: str = Field("localhost", description="PostgreSQL host (or a Unix socket folder)")
+    pg_port: int = Field(5432, description="PostgreSQL port")
+    pg_user: str = Field("subops", description="PostgreSQL role that builds and publishes")
+    pg_dbname: str = Field("subops", description="PostgreSQL database holding the warehouse")
+    pg_reader_user: str = Field(
+        "subops_reader",
+        description="read-only PostgreSQL role of the dashboard and subops sql (granted SELECT "
+        "on the served schemas at each publication)",
+    )
+    # Spark (target spark): pipelines/targets/spark.py adds its settings here.
     # --- the service (`subops serve`) and its alerts: docs/deploy.md -----------------------
     schedule_enabled: bool = Field(
         False, description="subops serve: the nightly schedule starts running (else stopped)"

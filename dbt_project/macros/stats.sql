@@ -1,6 +1,8 @@
 {#- R10: portable percentile (continuous, linear interpolation) of a numeric expression, as an
     aggregate. The result is cast to decimal(precision, scale) so every engine returns the same type.
-    DuckDB: quantile_cont(x, p); PostgreSQL (default): percentile_cont(p) within group (order by x).
+    DuckDB: quantile_cont(x, p) over x widened to decimal(38,10) (exact); PostgreSQL (default):
+    percentile_cont(p) within group (order by x), in double precision, whose 15 significant digits
+    cast to numeric hold the exact interpolation of values with a few decimals.
     NULLs are ignored by both; an all-NULL (or empty) group gives NULL. -#}
 {% macro percentile(expression, p, scale=2, precision=18) -%}
     {{ adapter.dispatch('percentile', 'subops')(expression, p, scale, precision) }}
@@ -10,8 +12,10 @@
     cast(round(cast(percentile_cont({{ p }}) within group (order by {{ expression }}) as decimal(38, 10)), {{ scale }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
+{#- DuckDB interpolates a DECIMAL in its own scale (the median of 21.28 and 21.29 is 21.28 in
+    decimal(18,2)): widen it first, so the interpolation is exact and rounds like PostgreSQL's. -#}
 {% macro duckdb__percentile(expression, p, scale, precision) -%}
-    cast(round(cast(quantile_cont({{ expression }}, {{ p }}) as decimal(38, 10)), {{ scale }}) as decimal({{ precision }}, {{ scale }}))
+    cast(round(quantile_cont(cast({{ expression }} as decimal(38, 10)), {{ p }}), {{ scale }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
 
 {#- the median: percentile 0.5 -#}

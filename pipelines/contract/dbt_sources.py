@@ -121,7 +121,8 @@ def render_source_yml(source: str) -> str:
         "sources:",
         f"  - name: {source}",
         f"    description: {_q(SOURCE_DESCRIPTIONS.get(source, source))}",
-        "    schema: raw",
+        # a server target builds each run in its own schemas (pipelines/targets/base.py)
+        "    schema: \"{{ var('schema_prefix', '') }}raw\"",
         "    config:",
         "      loaded_at_field: _loaded_at",
         "      freshness:",

@@ -50,6 +50,12 @@ class WarehouseResource(dg.ConfigurableResource):
     build_threads: int | None
     build_temp_dir: str | None
     gx_max_rows: int
+    target: str
+    pg_host: str
+    pg_port: int
+    pg_user: str
+    pg_dbname: str
+    pg_reader_user: str
     # alerts of daemon-run builds (the run-status and freshness sensors). Secrets (webhook URL,
     # SMTP password) are not mirrored: Dagster shows resource config in its UI, so `settings()`
     # reads them from the environment (or subops.toml) of the code server.

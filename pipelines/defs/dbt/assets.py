@@ -1,11 +1,13 @@
 """The dbt project as assets: one `dbt build` per warehouse build (models, seeds, tests), pointed
 at the run's build file. dbt sources map onto the raw assets through the contract."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +18,7 @@ from pipelines.dbt_project import build_vars, dbt_executable, ensure_manifest
 from pipelines.defs.dbt.project import subops_dbt
 from pipelines.defs.ingest.assets import REFERENCES_KEY
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.targets import EngineTarget, get_target, run_tag_for
 from pipelines.warehouse.audit import record_dbt_tests
 from pipelines.warehouse.publish import build_info
 
@@ -125,42 +128,89 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     def subops_dbt_models(
         context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
     ) -> Iterator[Any]:
-        """`dbt build` once (no unit tests), into this run's build file (named in --vars)."""
+        """`dbt build` once (no unit tests), into this run's build file (named in --vars), or on
+        a server target into the run's schemas there, after shipping the raw tables to it."""
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
         info = build_info(path)
         dbt_vars = build_vars(settings, info["as_of_date"], path)
         # a full refresh rebuilds the incremental facts whole (dbt_project/README.md)
         refresh = ["--full-refresh"] if info["full_refresh"] else []
-        invocation = dbt.cli(
-            [*dbt_build_args(dbt_vars), *refresh], context=context, raise_on_error=False
-        )
-        try:
-            yield from invocation.stream()
-            run_results = _run_results(context, invocation)
-            unrecorded = _record_tests(context, path, run_results)
-            if not invocation.is_successful():
-                error = str(invocation.get_error() or "")
-                raise dg.Failure(
-                    description=dbt_failure_message(run_results, error),
-                    metadata={"log_tail": error[-2000:]},
-                ) from unrecorded
-            if run_results is None:
-                raise dg.Failure(
-                    description="dbt build left no run_results.json, so its tests could not be "
-                    "counted as checks — dbt's output is in the log"
-                )
-            if unrecorded is not None:
-                raise dg.Failure(
-                    description=f"the dbt test results could not be written to {path.name}: "
-                    f"{_first_line(unrecorded)}"
-                ) from unrecorded
-        finally:
-            # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
-            # run would otherwise leave one behind per build, forever
-            shutil.rmtree(invocation.target_path, ignore_errors=True)
+        target = get_target(settings)
+        tag = run_tag_for(context.run_id)
+        target_args: list[str] = []
+        env: dict[str, str] = {}
+        if target.is_server:
+            shipped = target.ship(path, tag)
+            context.log.info(
+                f"shipped {len(shipped)} raw tables ({sum(shipped.values())} rows) to "
+                f"{target.describe()}"
+            )
+            dbt_vars = {**dbt_vars, **target.dbt_vars(tag)}
+            target_args, env = target.dbt_args(tag), target.dbt_env(tag)
+            refresh = []  # the run's schemas start empty: every model is built whole
+        with _environment(env):
+            invocation = dbt.cli(
+                [*dbt_build_args(dbt_vars), *target_args, *refresh],
+                context=context,
+                raise_on_error=False,
+            )
+            yield from _run_dbt(context, invocation, path, target, tag)
 
     return [subops_dbt_models]
+
+
+def _run_dbt(
+    context: dg.AssetExecutionContext, invocation: Any, path: Path, target: EngineTarget, tag: str
+) -> Iterator[Any]:
+    """Stream dbt's events, record its tests as checks, fail the step if dbt or a test failed
+    (a server target's run schemas are then dropped, unless failed builds are kept)."""
+    ok = False
+    try:
+        yield from invocation.stream()
+        run_results = _run_results(context, invocation)
+        unrecorded = _record_tests(context, path, run_results)
+        if not invocation.is_successful():
+            error = str(invocation.get_error() or "")
+            raise dg.Failure(
+                description=dbt_failure_message(run_results, error),
+                metadata={"log_tail": error[-2000:]},
+            ) from unrecorded
+        if run_results is None:
+            raise dg.Failure(
+                description="dbt build left no run_results.json, so its tests could not be "
+                "counted as checks — dbt's output is in the log"
+            )
+        if unrecorded is not None:
+            raise dg.Failure(
+                description=f"the dbt test results could not be written to {path.name}: "
+                f"{_first_line(unrecorded)}"
+            ) from unrecorded
+        ok = True
+    finally:
+        # dagster-dbt writes each invocation's artifacts to its own target folder: a nightly
+        # run would otherwise leave one behind per build, forever
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
+        if not ok and target.is_server and not target.settings.keep_failed_builds:
+            try:
+                target.discard(tag)
+            except Exception:
+                context.log.exception(f"dropping run {tag}'s schemas on {target.describe()}")
+
+
+@contextlib.contextmanager
+def _environment(extra: Mapping[str, str]) -> Iterator[None]:
+    """`extra` set in os.environ meanwhile (dagster-dbt passes the process's environment)."""
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _run_results(context: dg.AssetExecutionContext, invocation: Any) -> dict[str, Any] | None:

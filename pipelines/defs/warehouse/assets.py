@@ -7,6 +7,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
+from pipelines.targets import get_target, run_tag_for
 from pipelines.warehouse.audit import record_mapping_rejects, record_refused
 from pipelines.warehouse.pending import landing_scan, resolve_as_of
 from pipelines.warehouse.publish import connect_build, prepare_build, publish, utcnow
@@ -59,10 +60,16 @@ def published_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     def published_warehouse(
         context: dg.AssetExecutionContext, warehouse: WarehouseResource
     ) -> dg.MaterializeResult:
-        """Switch current.duckdb to this build (reached only when nothing upstream failed)."""
+        """Switch current.duckdb to this build (reached only when nothing upstream failed); on a
+        server target first switch the run's schemas in there (the marts served), then the file
+        (the audit trail and load log the next build starts from)."""
         settings = warehouse.settings()
         path = warehouse.build_path(context.run_id)
+        target = get_target(settings)
+        if target.is_server:
+            target.publish(run_tag_for(context.run_id))
         row = publish(settings, path, context.run_id)
-        return dg.MaterializeResult(metadata={k: str(v) for k, v in row.items() if v is not None})
+        meta = {k: str(v) for k, v in row.items() if v is not None}
+        return dg.MaterializeResult(metadata={**meta, "target": target.describe()})
 
     return published_warehouse
