@@ -29,6 +29,7 @@ PAGES: tuple[str, ...] = (
     "app_pages/customers.py",
     "app_pages/account_360.py",
     "app_pages/operations.py",
+    "app_pages/risk.py",
     "app_pages/data_quality.py",
 )
 
