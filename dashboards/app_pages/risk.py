@@ -23,7 +23,11 @@ QUEUE_LABELS = {"billing": "Billing exceptions", "loader": "Loader rejects"}
 def _renewals(wh: Warehouse, f: Filters, cur: Currency) -> None:
     st.subheader("Renewals at risk (next 90 days)")
     if not ui.has(wh, "account_health"):
-        ui.not_built("account_health", "Renewal risk")
+        st.info(
+            "**Renewal risk** — this build has no `marts.account_health` (the renewal-risk model "
+            "writes it after the dbt marts). The list appears once a build publishes it.",
+            icon=":material/construction:",
+        )
         return
     df = query(wh, "at_risk_renewals", f.segment, f.region)
     if df.empty:
@@ -34,7 +38,7 @@ def _renewals(wh: Warehouse, f: Filters, cur: Currency) -> None:
         f"{queries_risk.RENEWAL_HORIZON_DAYS} days of the as-of date, highest risk score first; "
         "ARR in the reporting currency. The reasons are the model's three largest contributions."
     )
-    links.account_table(df, cur, key="risk_renewals", money=["arr_usd"], height=360)
+    links.account_table(df, cur, key="risk_renewals", height=360)
 
 
 def _anomalies(wh: Warehouse, f: Filters, cur: Currency) -> None:
@@ -54,7 +58,11 @@ def _anomalies(wh: Warehouse, f: Filters, cur: Currency) -> None:
         "previous 12 months; amounts in the account's currency, usage in units)."
     )
     links.account_table(
-        df.assign(month=df["month"].map(fmt.month_label)), cur, key="risk_anomalies", height=360
+        df,
+        cur,
+        key="risk_anomalies",
+        money=["observed", "expected_low", "expected_high"],
+        height=360,
     )
 
 
@@ -112,7 +120,7 @@ def _queues(wh: Warehouse, f: Filters, cur: Currency) -> None:
         f.end,
     )
     st.caption(f"{len(rows):,} exceptions, with the evidence that decided each cause.")
-    ui.table(rows.assign(month=rows["month"].map(fmt.month_label)), cur, height=320)
+    ui.table(rows, cur, height=320)
 
 
 def _vendor(wh: Warehouse, cur: Currency) -> None:
@@ -129,7 +137,7 @@ def _vendor(wh: Warehouse, cur: Currency) -> None:
         "vendor's other bills suggest. Suggestions change no cost: accept one by adding the bill "
         "to `dbt_project/seeds/accepted_vendor_families.csv` (docs/metrics.md, A6)."
     )
-    ui.table(df, cur, height=300)
+    ui.table(df, cur, money=["amount"], height=300)
 
 
 def render(wh: Warehouse) -> None:

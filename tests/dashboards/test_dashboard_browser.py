@@ -27,6 +27,7 @@ PAGES = {
     "customers": "Customers & retention",
     "account": "Account 360",
     "operations": "Operations",
+    "risk": "Risk & anomalies",
     "data_quality": "Data quality",
 }
 #: Text that only an error shows.

@@ -65,11 +65,15 @@ explained as (
     -- account-months with a subscription activated, changed or resumed in the month or the month before:
     -- a new level of billing or usage that a recorded change explains
     select distinct
-        account_id,
-        cast({{ dbt.dateadd('month', 'k.n', month_start('effective_date')) }} as date) as month
-    from {{ ref('int_subscription_events_screened') }}
-    cross join (select 0 as n union all select 1 as n) as k
-    where event_type in ('activate', 'change', 'resume')
+        e.account_id,
+        cast({{ dbt.dateadd('month', 'k.n', month_start('e.effective_date')) }} as date) as month
+    from {{ ref('int_subscription_events_screened') }} as e
+    cross join (
+        select 0 as n
+        union all
+        select 1 as n
+    ) as k
+    where e.event_type in ('activate', 'change', 'resume')
 )
 
 select
@@ -97,7 +101,7 @@ select
             case when c.months_known >= 24 and m.measure <> 'credit_notes' then coalesce(s.same_month_max, 0) * 1.25 else 0 end
         ) as decimal(18, 2)
     ) as expected_high,
-    case when x.account_id is not null and m.measure <> 'credit_notes' then true else false end as is_explained
+    coalesce(x.account_id is not null and m.measure <> 'credit_notes', false) as is_explained
 from m
 inner join centre as c
     on m.account_id = c.account_id

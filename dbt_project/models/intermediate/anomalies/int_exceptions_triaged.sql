@@ -127,6 +127,12 @@ quarantine as (
     from loader
 )
 
-select 'billing' as queue, b.* from billing as b
+select
+    'billing' as queue,
+    b.*
+from billing as b
 union all
-select 'loader' as queue, q.* from quarantine as q
+select
+    'loader' as queue,
+    q.*
+from quarantine as q

@@ -15,11 +15,13 @@ with bills as (
         b.product_family,
         b.account_id
     from {{ ref('int_vendor_bills_screened') }} as b
-    where b.cost_type = 'cogs' and not b.is_deleted and b.bill_date <= {{ as_of_date() }}
+    where
+        b.cost_type = 'cogs' and not b.is_deleted and b.bill_date <= {{ as_of_date() }}
 ),
 
 unassigned as (
-    select * from bills where account_id is null and product_family is null
+    select * from bills
+    where account_id is null and product_family is null
 ),
 
 history as (
@@ -48,13 +50,14 @@ ranked as (
         h.bills,
         h.median_amount,
         t.bills as vendor_bills,
-        row_number() over (partition by h.vendor_id order by h.bills desc, h.product_family) as rank_in_vendor
+        row_number() over (partition by h.vendor_id order by h.bills desc, h.product_family asc) as rank_in_vendor
     from history as h
     inner join vendor_total as t on h.vendor_id = t.vendor_id
 ),
 
 best as (
-    select * from ranked where rank_in_vendor = 1
+    select * from ranked
+    where rank_in_vendor = 1
 ),
 
 accepted as (
