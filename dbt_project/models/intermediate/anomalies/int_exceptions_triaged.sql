@@ -75,26 +75,41 @@ billing as (
             and e.period_start = l.effective_date
 ),
 
-loader as (
+loader_seen as (
     select
-        source, {{ adapter.quote('table') }} as table_name, file, row_number, reason_code, reason,
-        cast(quarantined_at as date) as seen_date
+        source, {{ adapter.quote('table') }} as table_name, file, row_number, {{ adapter.quote('column') }} as column_name,
+        reason_code, reason, cast(quarantined_at as date) as seen_date
     from {{ source('quarantine', 'rows') }}
     union all
     select
         source, {{ adapter.quote('table') }} as table_name, file, cast(null as {{ dbt.type_bigint() }}) as row_number,
-        reason_code, reason, cast(quarantined_at as date) as seen_date
+        cast(null as {{ dbt.type_string() }}) as column_name, reason_code, reason, cast(quarantined_at as date) as seen_date
     from {{ source('quarantine', 'files') }}
     union all
     select
-        source, {{ adapter.quote('table') }} as table_name, file, row_number, reason_code, reason,
-        cast(checked_at as date) as seen_date
+        source, {{ adapter.quote('table') }} as table_name, file, row_number, {{ adapter.quote('column') }} as column_name,
+        reason_code, reason, cast(checked_at as date) as seen_date
     from {{ source('audit', 'reference_breaches') }}
+),
+
+loader as (
+    -- one row per fault, however many runs reported it (the first day it was seen)
+    select
+        source,
+        table_name,
+        file,
+        row_number,
+        column_name,
+        reason_code,
+        max(reason) as reason,
+        min(seen_date) as seen_date
+    from loader_seen
+    group by source, table_name, file, row_number, column_name, reason_code
 ),
 
 quarantine as (
     select
-        {{ dbt.concat(["coalesce(source, '')", "'/'", "coalesce(table_name, '')", "'|'", "coalesce(file, '')", "'|'", "coalesce(cast(row_number as " ~ dbt.type_string() ~ "), '')", "'|'", "coalesce(reason_code, '')"]) }} as exception_key,
+        {{ dbt.concat(["coalesce(source, '')", "'/'", "coalesce(table_name, '')", "'|'", "coalesce(file, '')", "'|'", "coalesce(cast(row_number as " ~ dbt.type_string() ~ "), '')", "'|'", "coalesce(column_name, '')", "'|'", "coalesce(reason_code, '')"]) }} as exception_key,
         cast({{ month_start('seen_date') }} as date) as month,
         cast(null as {{ dbt.type_string() }}) as account_id,
         reason_code as exception_type,
