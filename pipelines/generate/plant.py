@@ -153,7 +153,7 @@ class Planter:
 
     def usage(self, out: AccountOut, totals: dict, events: list[Event]) -> None:
         """usage_spike: one month of a usage subscription metered 6x; usage_after_cancellation:
-        ten days of usage a week after a usage subscription's (last) cancel."""
+        ten days of usage in the month after a usage subscription's (last) cancel."""
         self._events = events
         if self.kind == "usage_spike":
             self._usage_spike(out, totals)
@@ -195,7 +195,8 @@ class Planter:
             )
             if not evs or evs[-1].event_type != "cancel" or not len(part["occ"]):
                 continue
-            start = evs[-1].effective_date + dt.timedelta(days=7)
+            # from the 4th of the month after the cancel: the cancel month is still rated whole
+            start = add_months(evs[-1].effective_date.replace(day=1), 1) + dt.timedelta(days=3)
             w = self._window(evs[0].effective_date)
             if w and start + dt.timedelta(days=10) <= self.p.end and start.replace(day=1) >= w[0]:
                 cands.append((part, start))
