@@ -47,7 +47,6 @@ class Planter:
     p: object
     a: Account
     kind: str | None = None
-    month: dt.date | None = None
     truth: list[tuple] = field(default_factory=list)
     double_key: tuple | None = None  # (subscription_id, period_start) the billing bills twice
 
