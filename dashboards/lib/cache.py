@@ -21,6 +21,7 @@ from dashboards.lib import (
     queries_margins,
     queries_ops,
     queries_revenue,
+    queries_risk,
 )
 from pipelines.settings import get_settings
 
@@ -50,6 +51,7 @@ REGISTRY = {
     **queries_cash.QUERIES,
     **queries_margins.QUERIES,
     **queries_ops.QUERIES,
+    **queries_risk.QUERIES,
     **queries_revenue.QUERIES,
     **queries_account.QUERIES,
 }

@@ -650,3 +650,24 @@ def cohort_cells(df: pd.DataFrame, label: str, diverging: bool = False) -> go.Fi
     fig.update_yaxes(showspikes=False)
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
+
+
+# --- risk & anomalies ----------------------------------------------------------------------------
+
+
+def cause_months(df: pd.DataFrame) -> go.Figure:
+    """Exceptions per month stacked by probable cause (exception_causes_monthly of one queue);
+    click a month for its rows."""
+    colors = (RED, ORANGE, BLUE, TEAL, PURPLE, NAVY, GREEN, GREY)
+    fig = go.Figure()
+    for k, (cause, part) in enumerate(df.groupby("probable_cause", sort=True)):
+        fig.add_bar(
+            x=months(part["month"]),
+            y=floats(part["exceptions"]),
+            name=str(cause),
+            marker_color=colors[k % len(colors)],
+            hovertemplate=f"{cause}: %{{y:,}}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    _month_axis(fig)
+    return _style(fig, "Exceptions by probable cause and month", height=340)

@@ -45,6 +45,14 @@ PAGE_SPECS: dict[str, tuple[str, dict]] = {
             "icon": ":material/support_agent:",
         },
     ),
+    "risk": (
+        "Operations",
+        {
+            "page": "app_pages/risk.py",
+            "title": "Risk & anomalies",
+            "icon": ":material/crisis_alert:",
+        },
+    ),
     "data_quality": (
         "Data",
         {

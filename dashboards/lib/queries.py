@@ -70,10 +70,19 @@ OPS_MARTS: tuple[str, ...] = (
 )
 #: Data-quality marts: what the totals leave out and why.
 QUALITY_MARTS: tuple[str, ...] = ("excluded_facts",)
+#: Billing anomalies, exception triage and vendor cost suggestions (issue 15, dbt, rules A1–A6).
+RISK_MARTS: tuple[str, ...] = (
+    "billing_anomalies",
+    "exception_triage",
+    "exception_causes_monthly",
+    "vendor_cost_suggestions",
+)
 #: Every public mart (v1, then later issues); anything else is refused.
-MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS + QUALITY_MARTS
+MARTS: tuple[str, ...] = V1_MARTS + OPS_MARTS + QUALITY_MARTS + RISK_MARTS
+#: Marts written by a model step, not dbt (renewal risk); a page checks `ui.has` before reading.
+MODEL_MARTS: tuple[str, ...] = ("account_health",)
 ALLOWED_TABLES: dict[str, frozenset[str]] = {
-    "marts": frozenset(MARTS),
+    "marts": frozenset(MARTS + MODEL_MARTS),
     "audit": frozenset({"build_info", "runs", "load_log", "check_results", "reference_breaches"}),
     "quarantine": frozenset({"rows", "files"}),
 }
@@ -221,7 +230,13 @@ def mart_coverage(path: Path) -> pd.DataFrame:
             "mart": list(MARTS),
             "built": [m in built for m in MARTS],
             "rules": [
-                "R7–R10" if m in OPS_MARTS else "data quality" if m in QUALITY_MARTS else "R1–R6"
+                "R7–R10"
+                if m in OPS_MARTS
+                else "data quality"
+                if m in QUALITY_MARTS
+                else "A1–A6"
+                if m in RISK_MARTS
+                else "R1–R6"
                 for m in MARTS
             ],
         }

@@ -7,7 +7,7 @@ Streamlit here, so the rules are tested without an identity provider.
     "cfo@example.com" = ["finance"]
     "ops@example.com" = ["operations", "analyst"]
     [roles]                             # optional: replace a built-in role's pages
-    finance = ["overview", "revenue", "margins", "cash", "account", "data_quality"]
+    finance = ["overview", "revenue", "margins", "cash", "account", "risk", "data_quality"]
 
 Without a roles file every page is shown (the open demo). The user is whoever `st.login` (OIDC)
 signed in, or the e-mail an authenticating proxy puts in `SUBOPS_DASHBOARD_USER_HEADER`.
@@ -27,10 +27,14 @@ PAGES: tuple[str, ...] = PAGE_IDS
 #: The built-in roles and the pages each may open.
 ROLES: dict[str, frozenset[str]] = {
     "executive": frozenset(
-        {"overview", "revenue", "margins", "cash", "customers", "account", "operations"}
+        {"overview", "revenue", "margins", "cash", "customers", "account", "operations", "risk"}
     ),
-    "finance": frozenset({"overview", "revenue", "margins", "cash", "account", "data_quality"}),
-    "operations": frozenset({"overview", "customers", "account", "operations", "data_quality"}),
+    "finance": frozenset(
+        {"overview", "revenue", "margins", "cash", "account", "risk", "data_quality"}
+    ),
+    "operations": frozenset(
+        {"overview", "customers", "account", "operations", "risk", "data_quality"}
+    ),
     "analyst": frozenset(PAGES),
 }
 

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipelines.contract.tables import TABLES, table  # noqa: E402
+from pipelines.contract.tables import table  # noqa: E402
+from pipelines.warehouse.schema import ensure_schema  # noqa: E402
 
 AS_OF_DATE = "2025-12-31"
 TS = "2025-01-01 00:00:00"
@@ -245,9 +246,7 @@ def build_dev_db(path: str | Path, rows: dict[str, list[dict]] | None = None) ->
     rows = ROWS if rows is None else rows
     con = duckdb.connect(str(path))
     try:
-        con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-        for t in TABLES:
-            con.execute(t.raw_ddl())
+        ensure_schema(con)  # raw tables and the loader's (empty) quarantine and audit tables
         for qualified, records in rows.items():
             t = table(qualified)
             for i, rec in enumerate(records, start=1):

@@ -32,6 +32,7 @@ FOLDERS = [
     "operations",
     "executive",
     "quality",
+    "anomalies",
 ]
 
 

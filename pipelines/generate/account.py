@@ -30,6 +30,7 @@ class AccountOut:
     rows: dict[str, list[tuple]] = field(default_factory=dict)
     usage: list[dict] = field(default_factory=list)  # column arrays per usage subscription
     exceptions: list[tuple] = field(default_factory=list)
+    anomalies: list[tuple] = field(default_factory=list)  # planted (plant.py)
     stats: dict = field(default_factory=dict)
 
     def add(self, table: str, row: tuple) -> None:

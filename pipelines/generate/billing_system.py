@@ -39,6 +39,8 @@ class BillingSystem:
         self.p, self.a, self.rng, self.out = p, a, rng, out
         self.tax_rate = TAX.get(a.country, Decimal(0))
         self._invoices = self._lines = self._payments = self._credit_notes = 0
+        self.planter = None  # plant.Planter: a key to bill twice (duplicate_line)
+        self._known: dict[str, dt.date] = {}
 
     # --- what the billing system records ---------------------------------------------------------
     def record_events(self, events: list[Event], contract_of: dict[str, str | None]) -> None:
@@ -92,6 +94,7 @@ class BillingSystem:
         """Lines (with exceptions) grouped into invoices: the lines of one invoice date known on
         the same day (a change recorded after it took effect is invoiced when recorded)."""
         known = {e.event_id: dt.date.fromisoformat(e.recorded_at[:10]) for e in events}
+        self._known = known
         groups: dict[tuple[dt.date, dt.date], list[Line]] = {}
         for ln in self._with_exceptions(lines):
             k = max(ln.line_date, known.get(ln.cause, ln.line_date)) if ln.cause else ln.line_date
@@ -111,17 +114,28 @@ class BillingSystem:
             exp = sum((ln.amount for ln in grp), Decimal(0))
             r = self.rng.random()
             if exp != 0 and r < rate * 0.4:
-                self._exception("missing_in_billing", grp[0], ps, exp, Decimal("0.00"), grp[0])
+                self._exception(
+                    "missing_in_billing", grp[0], ps, exp, Decimal("0.00"), grp[0], self._cause(grp)
+                )
                 continue
             if exp != 0 and r < rate * 0.8:
                 grp = self._mismatch(grp, ps, exp)
+            elif self.planter and self.planter.double_key == (ref, ps):
+                grp = self._double(grp, ps, exp)
             issued += grp
             if r > 1 - rate * 0.2 and grp[0].line_type == "recurring":
                 issued += self._unexpected(grp[0], ref, by_key)
         return issued
 
     def _exception(
-        self, kind: str, ln: Line, ps: dt.date, exp: Decimal, got: Decimal, dated: Line
+        self,
+        kind: str,
+        ln: Line,
+        ps: dt.date,
+        exp: Decimal,
+        got: Decimal,
+        dated: Line,
+        cause: str,
     ) -> None:
         self.out.exceptions.append(
             (
@@ -133,8 +147,34 @@ class BillingSystem:
                 exp,
                 got,
                 dated.line_date,
+                cause,
             )
         )
+
+    def _cause(self, grp: list[Line], bad: Line | None = None) -> str:
+        """Why the billing system got a key wrong (the truth manifest's cause): a change recorded
+        after the period it changed started (backdated amendment), else by the wrong line's kind:
+        a missing usage line, a proration, a one-time charge or a recurring line."""
+        late = any(
+            ln.cause and self._known.get(ln.cause, ln.line_date) > ln.period_start for ln in grp
+        )
+        if late:
+            return "backdated_amendment"
+        kind = (bad or grp[-1]).line_type
+        if bad is None:  # not billed at all
+            return {"usage": "missing_usage", "one_time": "missing_charge"}.get(
+                kind, "skipped_billing_run"
+            )
+        return {"proration": "proration_error", "usage": "usage_rating_error"}.get(
+            kind, "price_override"
+        )
+
+    def _double(self, grp: list[Line], ps: dt.date, exp: Decimal) -> list[Line]:
+        """The planted key (plant.Planter): its last line billed a second time."""
+        bad = grp[-1]
+        self._exception("amount_mismatch", bad, ps, exp, exp + bad.amount, grp[0], "duplicate_line")
+        self.planter.doubled(bad.amount)
+        return [*grp, bad]
 
     def _mismatch(self, grp: list[Line], ps: dt.date, exp: Decimal) -> list[Line]:
         """The key's last line billed 10-50% off."""
@@ -143,7 +183,7 @@ class BillingSystem:
         if abs(delta) <= Decimal("0.01"):
             delta = Decimal("1.00")
         grp = [*grp[:-1], replace(bad, amount=bad.amount + delta)]
-        self._exception("amount_mismatch", bad, ps, exp, exp + delta, grp[0])
+        self._exception("amount_mismatch", bad, ps, exp, exp + delta, grp[0], self._cause(grp, bad))
         return grp
 
     def _unexpected(self, ln: Line, ref: str, by_key: dict[tuple, list[Line]]) -> list[Line]:
@@ -165,7 +205,9 @@ class BillingSystem:
             ln.subscription_id,
             ln.charge_id,
         )
-        self._exception("unexpected_in_billing", ln, xd, Decimal("0.00"), amt, extra)
+        self._exception(
+            "unexpected_in_billing", ln, xd, Decimal("0.00"), amt, extra, "duplicate_line"
+        )
         return [extra]
 
     def _invoice_group(self, idate: dt.date, kday: dt.date, grp: list[Line]) -> None:

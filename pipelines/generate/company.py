@@ -15,6 +15,7 @@ from pipelines.generate.billing_system import BillingSystem
 from pipelines.generate.common import DAY
 from pipelines.generate.crm import Crm, negotiate, open_account
 from pipelines.generate.params import Params
+from pipelines.generate.plant import Planter
 from pipelines.generate.subscriptions import SubscriptionLife
 from pipelines.generate.support import Support
 from pipelines.generate.usage import meter
@@ -39,11 +40,21 @@ def simulate_account(p: Params, i: int) -> AccountOut:
     support.before_leaving(life.departures)  # a leaving customer complains first (own stream)
     if life.base.ended:  # a lost customer stops raising tickets a month after leaving
         support.forget_after(life.log.last_cancel() + 30 * DAY)
-    events = life.log.known_by(p.horizon)
+    planter = Planter(p, a)  # planted anomalies (plant.py): a separate stream, most accounts none
+    events = planter.events(life.log.known_by(p.horizon), p.plans)
     usage = meter(p, a, out, events, life.usage_all)
+    planter.usage(out, usage, events)
     billing = BillingSystem(p, a, rng, out)
     billing.record_events(events, life.log.contract_of)
+    if planter.kind == "invoice_total_spike":
+        first = compute_lines(events, p.plans, usage, [c for c, _ in charges], p.horizon)
+        charges = charges + planter.charges(first, contract.contract_id, events)
     due = billing.record_charges(charges)
     lines = compute_lines(events, p.plans, usage, due, p.horizon)
+    planter.pick_double(lines)
+    billing.planter = planter
     billing.issue(lines, events)
+    planter.after_issue(out)
+    planter.credit(billing, out)
+    out.anomalies = planter.truth
     return out

@@ -26,6 +26,7 @@ from pipelines.generate.company import simulate_account
 from pipelines.generate.corrupt import Corruptor
 from pipelines.generate.params import Params
 from pipelines.generate.procurement import fx_rows, procurement
+from pipelines.generate.truth import cause_of_bad_row, write_planted_truth
 
 CHUNK = 500
 USAGE_COLS = table("billing.usage").column_names
@@ -263,7 +264,10 @@ def generate(
     for c0 in range(0, p.n_accounts, CHUNK):
         company.simulate_chunk(p, range(c0, min(p.n_accounts, c0 + CHUNK)), ex)
         say(f"accounts {min(p.n_accounts, c0 + CHUNK)}/{p.n_accounts}")
-    costs = procurement(seed, start, horizon, company.billings, company.contractors)
+    unassigned: list[tuple] = []
+    costs = procurement(
+        seed, start, horizon, company.billings, company.contractors, unassigned=unassigned
+    )
     for name, rows in costs.items():
         ex.emit_rows(BY_NAME[name], rows)
     ex.sink.close()
@@ -273,6 +277,7 @@ def generate(
     # only exceptions of lines that some written extract can hold
     exceptions = [e for e in company.exceptions if e[7] <= last]
     _write_truth(truth, ex.corrupt, exceptions)
+    write_planted_truth(truth, company.anomalies, unassigned, last)
     say(f"wrote {len(files)} files")
     return GenerateResult(
         ex.counts, files, truth, len(exceptions), len(ex.corrupt.manifest) if ex.corrupt else 0
@@ -306,6 +311,7 @@ class _Company:
     contractor hours procurement's costs follow."""
 
     exceptions: list[tuple] = field(default_factory=list)
+    anomalies: list[tuple] = field(default_factory=list)
     billings: dict = field(default_factory=dict)
     contractors: list = field(default_factory=list)
 
@@ -319,6 +325,7 @@ class _Company:
                 chunk_rows.setdefault(k, []).extend(v)
             usage_parts += res.usage
             self.exceptions += res.exceptions
+            self.anomalies += res.anomalies
             for k, v in res.stats.get("billings", {}).items():
                 self.billings[k] = self.billings.get(k, Decimal(0)) + v
             if "contractor" in res.stats:
@@ -488,12 +495,14 @@ def _record_and_landing_faults(
 def _write_truth(truth: Path, corrupt: Corruptor | None, exceptions: list[tuple]) -> None:
     with open(truth / "bad_rows.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
-        w.writerow(["source", "table", "file", "row_number", "column", "reason_code"])
+        w.writerow(
+            ["source", "table", "file", "row_number", "column", "reason_code", "probable_cause"]
+        )
         for r in sorted(
             corrupt.manifest if corrupt else [],
             key=lambda r: (r[2], r[3] == "", int(r[3] or 0), r[5]),
         ):
-            w.writerow(r)
+            w.writerow([*r, cause_of_bad_row(r[5], r[4])])
     with open(truth / "billing_exceptions.csv", "w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(
@@ -506,10 +515,11 @@ def _write_truth(truth: Path, corrupt: Corruptor | None, exceptions: list[tuple]
                 "expected_amount",
                 "issued_amount",
                 "line_date",
+                "probable_cause",
             ]
         )
         for e in sorted(exceptions, key=lambda e: (e[1], e[2] or "", e[3] or "", e[4], e[0])):
-            w.writerow([e[0], e[1], e[2], e[3], d2s(e[4]), dec(e[5]), dec(e[6]), d2s(e[7])])
+            w.writerow([e[0], e[1], e[2], e[3], d2s(e[4]), dec(e[5]), dec(e[6]), d2s(e[7]), e[8]])
     (truth / "README.md").write_text(TRUTH_README, encoding="utf-8")
 
 
@@ -540,4 +550,20 @@ period_start), amounts summed over the key's lines:
 lines (usage: the 1st of the month after period_start): an R9 run as of D sees the exceptions
 with line_date <= D. Issued lines of void invoices were re-issued on a replacement invoice.
 Removing these from the issued lines leaves exactly the R3 lines (docs/dev/billing-rules.md).
+`probable_cause` (an addition) is why the billing system got the key wrong: see
+`pipelines/generate/truth.py` (EXCEPTION_CAUSES).
+
+## bad_rows.csv: probable_cause
+The cause behind each injected fault (an addition): `pipelines/generate/truth.py` (BAD_ROW_CAUSES).
+
+## anomalies.csv
+One row per planted anomalous event (`pipelines/generate/plant.py`): `account_id, month, kind,
+rows, detail` — kind one of invoice_total_spike, usage_spike, credit_note_spike, duplicate_line,
+price_above_list, usage_after_cancellation; `rows` the ids of (some of) the rows behind it,
+space-separated; month the month the event belongs to (usage: its usage month; a line billed
+twice: its period start's month). Events dated after the extract's end are left out.
+
+## unassigned_vendor_bills.csv
+Vendor bills written with neither account nor product family although the vendor serves one
+family: `bill_id, vendor_id, true_family`.
 """

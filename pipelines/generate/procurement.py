@@ -71,6 +71,8 @@ COST_SHARE = {
     "VND-010": ("0", 6000),
     "VND-011": ("0", 7000),
 }
+#: share of a family vendor's bills entered with neither PO, account nor family
+UNASSIGNED_P = 0.08
 FX_SIGMA = {"EUR": 0.004, "GBP": 0.0045, "JPY": 0.005}
 RATE = {"USD": Decimal(1), **FX_LEVEL}
 
@@ -101,10 +103,14 @@ def procurement(
     horizon: dt.date,
     billings: dict[tuple[dt.date, str], Decimal],
     contractors: list[tuple[str, dt.date, dt.date, Decimal, str]],
+    unassigned: list[tuple] | None = None,
 ) -> dict[str, list[tuple]]:
     """Vendors, POs and bills. `billings`: (month, family) -> billed USD (approx. FX);
-    `contractors`: (account_id, kickoff, go-live, hours, account currency)."""
+    `contractors`: (account_id, kickoff, go-live, hours, account currency). `unassigned` gets
+    (bill_id, vendor_id, true family) of the bills written with neither account nor family."""
     dept = _Procurement(random.Random(seed * 7919 + 5), start, horizon, billings)
+    dept.blank_rng = random.Random(seed * 104_729 + 17)  # apart: other bills stay unchanged
+    dept.unassigned = unassigned if unassigned is not None else []
     dept.vendors()
     for v in VENDORS:
         if v.cadence:
@@ -168,7 +174,12 @@ class _Procurement:
                 e = add_months(m, cadence)
                 usd = self._cost_usd(Decimal(fixed) * cadence, Decimal(share), m, cadence, fam)
                 amt = money(usd * RATE[ccy] * Decimal(str(round(self.rng.uniform(0.93, 1.07), 3))))
-                self.vendor_bill(replace(po, amount=amt), v.terms, pid, max(m, self.start), e)
+                if fam and self.blank_rng.random() < UNASSIGNED_P:
+                    # entered without PO or family: the true family goes to the truth manifest
+                    bill = replace(po, amount=amt, family=None)
+                    self.vendor_bill(bill, v.terms, None, max(m, self.start), e, true_family=fam)
+                else:
+                    self.vendor_bill(replace(po, amount=amt), v.terms, pid, max(m, self.start), e)
                 m = e
             year += 1
 
@@ -246,13 +257,23 @@ class _Procurement:
                 )
         return None if rejected else pid
 
-    def vendor_bill(self, po: _Order, terms: int, pid: str | None, s: dt.date, e: dt.date) -> None:
+    def vendor_bill(
+        self,
+        po: _Order,
+        terms: int,
+        pid: str | None,
+        s: dt.date,
+        e: dt.date,
+        true_family: str | None = None,
+    ) -> None:
         """A bill for service period [s, e): received -> approved -> paid, or disputed."""
         rng = self.rng
         self._bills += 1
         bd = e + dt.timedelta(days=rng.randint(1, 6))
         if bd > self.horizon:
             return
+        if true_family:
+            self.unassigned.append((f"BILL-{self._bills:07d}", po.vendor_id, true_family))
         base = dict(
             bill_id=f"BILL-{self._bills:07d}",
             vendor_id=po.vendor_id,

@@ -19,8 +19,10 @@ from dashboards.lib.pages import PAGE_SCRIPTS
 ENTRY = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 OVERVIEW = "app_pages/overview.py"
 PAGES = [p for p in PAGE_SCRIPTS if p != OVERVIEW]
-#: Pages without amounts in the reporting currency (approvals show each request's currency).
-NO_REPORTING_MONEY = {"app_pages/operations.py"}
+#: Pages without amounts in the reporting currency (approvals show each request's currency;
+#: anomalies and vendor bills are in the account's or bill's own currency, and ARR only where
+#: the build has the renewal-risk table).
+NO_REPORTING_MONEY = {"app_pages/operations.py", "app_pages/risk.py"}
 TILES = {
     "MRR",
     "ARR",
@@ -42,7 +44,7 @@ TILES = {
 MONEY_TILES = {"MRR", "ARR", "Net new MRR", labels.REVENUE, "Deferred revenue"}
 MONEY_TILES |= {"Accounts receivable", "Bookings", "Billing leakage", "Collected"}
 #: Marts of later issues (and data quality): a warehouse published before them must still render.
-LATER = (*queries.OPS_MARTS, *queries.QUALITY_MARTS)
+LATER = (*queries.OPS_MARTS, *queries.QUALITY_MARTS, *queries.RISK_MARTS, *queries.MODEL_MARTS)
 
 
 def _app() -> AppTest:

@@ -30,6 +30,7 @@ HEADINGS = {
     "customers": "Customers & retention",
     "account": "Account 360",
     "operations": "Operations",
+    "risk": "Risk & anomalies",
     "data_quality": "Data quality",
 }
 #: Every page by URL path (the navigation's url_path; "" is the default page) and its heading.

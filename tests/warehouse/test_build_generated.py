@@ -62,6 +62,21 @@ def test_generated_company_builds_and_publishes(tmp_path):
             "SELECT count(*) FROM audit.load_log WHERE rows_read <> rows_loaded + rows_quarantined"
         ).fetchall() == [(0,)]
         assert con.execute("SELECT status FROM audit.runs").fetchall() == [("published",)]
+        # A5 triage: the loader queue's probable causes against the planted ones
+        truth_causes = {
+            (d["file"], d["row_number"], d["reason_code"]): d["probable_cause"]
+            for d in csv.DictReader((tmp_path / "landing.truth" / "bad_rows.csv").open())
+            if d["reason_code"] in ROW_REJECT_REASONS | RECORD_REJECT_REASONS
+        }
+        triaged = {
+            (ref.split("#")[0], ref.split("#")[1], t): c
+            for ref, t, c in con.execute(
+                "SELECT row_ref, exception_type, probable_cause FROM marts.exception_triage "
+                "WHERE queue = 'loader'"
+            ).fetchall()
+        }
+        right = sum(triaged.get(k) == c for k, c in truth_causes.items())
+        assert right >= 0.9 * len(truth_causes) > 0, (right, len(truth_causes))
 
 
 @pytest.fixture(scope="module")

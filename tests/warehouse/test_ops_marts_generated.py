@@ -174,3 +174,96 @@ def test_renewal_risk_rows_are_reproducible(company, tmp_path):
         for _ in range(2):
             build_renewal_risk(con, result.as_of_date)
             assert con.execute(sql).fetchall() == published
+
+
+# --- issue 15: anomalies, triage, vendor matching against the generator's planted truth -----------
+
+
+def _truth(s, name: str) -> list[dict]:
+    with (s.landing_dir.parent / "landing.truth" / name).open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def _month_index(d: dt.date) -> int:
+    return d.year * 12 + d.month
+
+
+def test_billing_anomalies_find_the_planted_events(company):
+    """A1–A4: ≥ 90 % of the planted anomalies (anomalies.csv) are found and ≥ 80 % of the
+    anomalies found are planted. A finding matches a planted event of its account within one
+    month (a usage spike is invoiced the month after; a line's period may start the month
+    before its invoice)."""
+    s, result = company
+    planted = [
+        (d["account_id"], _month_index(dt.date.fromisoformat(d["month"])), d["kind"])
+        for d in _truth(s, "anomalies.csv")
+        if dt.date.fromisoformat(d["month"]) <= result.as_of_date
+    ]
+    found = [
+        (a, _month_index(m), k)
+        for a, m, k in _rows(s, "select account_id, month, kind from marts.billing_anomalies")
+    ]
+
+    def near(a: str, m: int, events: list[tuple[str, int, str]]) -> bool:
+        return any(a == a2 and abs(m - m2) <= 1 for a2, m2, _ in events)
+
+    assert len(planted) >= 20 and len({k for *_, k in planted}) >= 5, planted
+    missed = [p for p in planted if not near(p[0], p[1], found)]
+    false = [f for f in found if not near(f[0], f[1], planted)]
+    recall = 1 - len(missed) / len(planted)
+    precision = 1 - len(false) / max(1, len(found))
+    assert recall >= 0.9, (recall, missed)
+    assert precision >= 0.8, (precision, false[:10])
+
+
+def test_billing_anomaly_rows_carry_their_range_and_rows(company):
+    s, _ = company
+    bad = _rows(
+        s,
+        "select anomaly_key from marts.billing_anomalies where row_ids is null or evidence is null "
+        "or observed <= expected_high or expected_low > expected_high",
+    )
+    assert not bad, bad[:5]
+
+
+def test_exception_triage_assigns_the_planted_cause(company):
+    """A5: the planted cause (billing_exceptions.csv probable_cause) for ≥ 90 % of the billing
+    exceptions; every exception is triaged."""
+    s, result = company
+    truth = {
+        f"{d['subscription_id'] or d['charge_id']}|{d['period_start']}": d["probable_cause"]
+        for d in _truth(s, "billing_exceptions.csv")
+        if dt.date.fromisoformat(d["line_date"]) <= result.as_of_date
+    }
+    got = dict(
+        _rows(
+            s,
+            "select exception_key, probable_cause from marts.exception_triage "
+            "where queue = 'billing'",
+        )
+    )
+    assert set(got) == set(truth)
+    right = sum(got[k] == c for k, c in truth.items())
+    assert right / len(truth) >= 0.9, (right, len(truth))
+    (n,) = _rows(s, "select sum(exceptions) from marts.exception_causes_monthly")[0]
+    assert n == len(got)
+
+
+def test_vendor_suggestions_find_the_true_family(company):
+    """A6: the suggested family of ≥ 80 % of the bills written unassigned is their true one;
+    suggestions are not accepted, so COGS does not move."""
+    s, _ = company
+    truth = {d["bill_id"]: d["true_family"] for d in _truth(s, "unassigned_vendor_bills.csv")}
+    got = {
+        b: (f, c, acc)
+        for b, f, c, acc in _rows(
+            s,
+            "select bill_id, suggested_family, confidence, accepted_family "
+            "from marts.vendor_cost_suggestions",
+        )
+    }
+    listed = [b for b in truth if b in got]
+    assert len(listed) >= 5, (len(truth), len(got))
+    right = sum(got[b][0] == truth[b] for b in listed)
+    assert right / len(listed) >= 0.8, (right, len(listed))
+    assert all(acc is None for _, _, acc in got.values())

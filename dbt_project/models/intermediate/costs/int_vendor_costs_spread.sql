@@ -10,27 +10,38 @@
 --   date); a later build adds the rest;
 -- * each month's share is converted at month_snapshot_day(month) (month aggregate rate, like revenue's
 --   recognized_usd); no rate → cogs_usd NULL and is_missing_fx_rate, never zero.
-with bills as (
+-- * a bill with neither account nor family takes the family accepted for it in the seed
+--   accepted_vendor_families (A6 vendor cost matching; a mere suggestion changes nothing).
+with accepted as (
     select
         bill_id,
-        vendor_id,
-        account_id,
-        product_family,
-        currency,
-        status,
-        bill_date,
-        {{ round_money('amount') }} as amount,
-        service_period_start as service_start,
+        max(product_family) as product_family
+    from {{ ref('accepted_vendor_families') }}
+    group by bill_id
+),
+
+bills as (
+    select
+        b.bill_id,
+        b.vendor_id,
+        b.account_id,
+        case when b.account_id is null then coalesce(b.product_family, a.product_family) else b.product_family end as product_family,
+        b.currency,
+        b.status,
+        b.bill_date,
+        {{ round_money('b.amount') }} as amount,
+        b.service_period_start as service_start,
         case
-            when service_period_end > service_period_start then service_period_end
-            else {{ add_days(1, 'service_period_start') }}
+            when b.service_period_end > b.service_period_start then b.service_period_end
+            else {{ add_days(1, 'b.service_period_start') }}
         end as service_end
-    from {{ ref('int_vendor_bills_screened') }}
+    from {{ ref('int_vendor_bills_screened') }} as b
+    left join accepted as a on b.bill_id = a.bill_id
     where
-        cost_type = 'cogs'
-        and not is_deleted
-        and bill_date <= {{ as_of_date() }}
-        and service_period_start <= {{ as_of_date() }}
+        b.cost_type = 'cogs'
+        and not b.is_deleted
+        and b.bill_date <= {{ as_of_date() }}
+        and b.service_period_start <= {{ as_of_date() }}
 ),
 
 cumulated as (
