@@ -51,9 +51,30 @@ def test_dbt_gets_the_same_bounds_through_its_profile(tmp_path):
         path
     )
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
-    settings = profile["subops"]["outputs"]["duckdb"]["settings"]
+    duckdb_output = profile["subops"]["outputs"]["duckdb"]
+    # connect-time config, once per database: dbt-duckdb re-applies `settings:` on every cursor,
+    # and DuckDB refuses `SET temp_directory` once a query has spilled (seen at --scale 300)
+    assert "settings" not in duckdb_output
     for name, var in DUCKDB_SETTING_VARS.items():
-        assert f"var('{var}'" in settings[name], name
+        assert f"var('{var}'" in duckdb_output["config_options"][name], name
+
+
+def test_duckdb_refuses_a_second_temp_directory_once_it_spilled(tmp_path):
+    """Why the profile uses config_options: after a spill, a new cursor's SET fails."""
+    import duckdb
+    import pytest
+
+    con = duckdb.connect(
+        str(tmp_path / "s.duckdb"), config={"memory_limit": "32MB", "threads": "1"}
+    )
+    con.execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("CREATE TABLE t AS SELECT range AS i, md5(range::VARCHAR) AS h FROM range(2000000)")
+    con.execute("SELECT h, count(*) FROM t GROUP BY h ORDER BY h LIMIT 1").fetchall()  # spills
+    if not any((tmp_path / "spill").iterdir()):
+        pytest.skip("DuckDB did not spill on this machine")  # the premise, not our code
+    with pytest.raises(duckdb.Error, match="temporary directory"):
+        con.cursor().execute(f"SET temp_directory = '{tmp_path / 'spill'}'")
 
 
 def test_the_nightly_dbt_build_leaves_unit_tests_to_make_test():
