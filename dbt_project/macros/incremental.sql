@@ -51,8 +51,12 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Configuration shared by the incremental facts. -#}
+{#- Configuration shared by the incremental facts (Spark: tables, macros/spark/spark.sql). -#}
 {% macro incremental_fact(account_col, date_col) -%}
+    {{ adapter.dispatch('incremental_fact', 'subops')(account_col, date_col) }}
+{%- endmacro %}
+
+{% macro default__incremental_fact(account_col, date_col) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
