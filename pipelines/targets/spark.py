@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -200,25 +201,37 @@ class SparkTarget(EngineTarget):
 
     # --- read ----------------------------------------------------------------------------------
     def read_connection(self) -> SparkReadConnection:
-        """A read-only DB-API-like connection over the served run's tables: an in-process
-        session with an in-memory catalog (no metastore: it never blocks a build), where each
-        served table of marts and semantic is a temporary view of its Parquet files, so
-        unqualified names are the served marts."""
+        """A read-only DB-API-like connection to the served run: an in-process session with an
+        in-memory catalog (it never opens the metastore, so it never blocks a build) where
+        `marts.<x>` and `semantic.<x>` are the served run's Parquet files and `marts` is the
+        current database (unqualified names are marts). Only queries are accepted."""
         check_java()
         pointer = self.pointer()
         if pointer is None:
             raise RuntimeError(
                 f"nothing is published on {self.describe()} yet: run `subops build --target spark`"
             )
-        spark = session({**self.conf(), "spark.driver.memory": READER_MEMORY}, hive=False)
-        for layer in reversed(READ_LAYERS):  # marts last: a mart wins a clash of names
-            for name, location in pointer["tables"].get(layer, {}).items():
-                spark.read.parquet(location).createOrReplaceTempView(name)
+        conf = {
+            **self.conf(),
+            "spark.driver.memory": READER_MEMORY,
+            # the reader's own (empty) catalog folder, never the builder's warehouse
+            "spark.sql.warehouse.dir": f"{self.folder}/reader",
+        }
+        spark = session(conf, hive=False)
+        with _READER_LOCK:
+            if _REGISTERED.get(str(self.folder)) != pointer["run_tag"]:
+                _register_served(spark, pointer)
+                _REGISTERED[str(self.folder)] = pointer["run_tag"]
         return SparkReadConnection(spark)
 
     def served_tables(self, layer: str = "marts") -> list[str]:
         """The served tables of `layer` (tests, `subops status`)."""
         return sorted(((self.pointer() or {}).get("tables") or {}).get(layer, {}))
+
+    def catalog_sql(self, *sqls: str) -> list[list[list[str | None]]]:
+        """Each statement's rows (as text) through the metastore, in one child process — for
+        tests and inspection; not while a build of this Spark folder runs (embedded Derby)."""
+        return self._child("sql", sqls=list(sqls))["rows"]
 
     # --- child processes --------------------------------------------------------------------
     def _child(self, op: str, **args: Any) -> dict[str, Any]:
@@ -277,6 +290,8 @@ class SparkCursor:
     def execute(self, sql: str, params: Any = None) -> SparkCursor:
         if params:
             raise NotImplementedError("the Spark read connection takes no parameters")
+        if not _QUERY.match(_strip_comments(sql)):
+            raise RuntimeError("the Spark read connection is read-only: one query (SELECT …)")
         df = self.spark.sql(sql)
         self.description = [
             (f.name, f.dataType.simpleString(), None, None, None, None, f.nullable)
@@ -297,6 +312,35 @@ class SparkCursor:
 
     def close(self) -> None:
         self._rows = []
+
+
+#: the run each Spark folder's served tables are registered for in this process's reader session
+_REGISTERED: dict[str, str] = {}
+_READER_LOCK = threading.Lock()
+
+
+def _register_served(spark: Any, pointer: dict[str, Any]) -> None:
+    """The reader catalog's `<layer>.<table>` → the served run's files (external tables:
+    dropping one never deletes its files)."""
+    for layer in READ_LAYERS:
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS {_q(layer)}")
+        served = pointer["tables"].get(layer, {})
+        for r in spark.sql(f"SHOW TABLES IN {_q(layer)}").collect():
+            if not r["isTemporary"]:
+                spark.sql(f"DROP TABLE IF EXISTS {_q(layer)}.{_q(r['tableName'])}")
+        for name, location in served.items():
+            spark.sql(
+                f"CREATE TABLE {_q(layer)}.{_q(name)} USING parquet "
+                f"LOCATION {_path_literal(Path(location.removeprefix('file:')))}"
+            )
+    spark.sql("USE marts")
+
+
+_QUERY = re.compile(r"^\s*(\(\s*)*(select|with|show|describe|desc|explain|values)\b", re.I)
+
+
+def _strip_comments(sql: str) -> str:
+    return re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
 
 
 def _naive(values: list[Any]) -> list[Any]:
@@ -450,9 +494,13 @@ def _op_discard(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any
 
 
 def _op_sql(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
-    """Rows of one statement through the metastore (tests, by hand; not beside a build)."""
-    df = spark.sql(args["sql"])
-    return {"rows": [[str(v) if v is not None else None for v in r] for r in df.collect()]}
+    """Rows of each statement of `sqls` through the metastore (tests and by hand; never beside
+    a build: `SparkTarget.catalog_sql`)."""
+    out = []
+    for sql in args["sqls"]:
+        rows = spark.sql(sql).collect()
+        out.append([[None if v is None else str(v) for v in r] for r in rows])
+    return {"rows": out}
 
 
 _OPS = {

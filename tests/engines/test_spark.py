@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -32,15 +31,30 @@ def _require_spark() -> None:
         pytest.fail(str(exc), pytrace=False)
 
 
+def test_profile_session_is_the_targets_session():
+    """profiles.yml's `spark` output (dbt's session) and `spark_conf` (subops' own Spark
+    processes) configure the same session: same metastore, warehouse, heap, decimals."""
+    import jinja2
+    import yaml
+
+    from pipelines.targets.spark import spark_conf
+
+    env = {"SUBOPS_SPARK_DIR": "/srv/spark", "SUBOPS_SPARK_DRIVER_MEMORY": "3g"}
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    output = profile["subops"]["outputs"]["spark"]
+    assert (output["type"], output["method"]) == ("spark", "session")
+    render = jinja2.Environment().from_string
+    params = {
+        k: render(v).render(env_var=lambda name, default=None: env.get(name, default))
+        for k, v in output["server_side_parameters"].items()
+    }
+    assert params == spark_conf(Path("/srv/spark"), "3g")
+
+
 @pytest.fixture(scope="module")
-def spark_settings(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def spark_build(company: Path, tmp_path_factory: pytest.TempPathFactory) -> Built:
     _require_spark()
-    return {"target": "spark"}
-
-
-@pytest.fixture(scope="module")
-def spark_build(company: Path, spark_settings: dict, tmp_path_factory) -> Built:
-    b = build(company, tmp_path_factory.mktemp("wh-spark"), **spark_settings)
+    b = build(company, tmp_path_factory.mktemp("wh-spark"), target="spark")
     assert b.result.published, b.result.failure_reason
     print(f"\nspark build at scale 0.05: {b.seconds:.1f} s")
     return b
@@ -70,21 +84,26 @@ def test_spark_marts_equal_duckdb_marts_row_for_row(spark_build, duckdb_marts):
     assert_same_marts(duckdb_marts, got, "spark")
 
 
-def test_publication_switched_views_and_kept_one_run(spark_build):
-    """Every served layer's views read the published run; only its databases remain (plus none
-    older: this is the first publication)."""
+RUN_DATABASES = ("raw", "staging", "intermediate", "marts", "semantic")
+
+
+def test_publication_switched_views_to_the_run(spark_build):
+    """Every served layer is views over the published run; only that run's databases remain
+    (the first publication has no previous run to keep)."""
     target = _target(spark_build)
-    pointer = target.pointer()
-    tag = pointer["run_tag"]
-    dbs = {r[0] for r in target._child("sql", sql="show databases")["rows"]}
-    assert {"raw", "staging", "intermediate", "marts", "semantic", f"run_{tag}_marts"} <= dbs
-    assert {d for d in dbs if d.startswith("run_")} == {
-        f"run_{tag}_{x}" for x in ("raw", "staging", "intermediate", "marts", "semantic")
-    }
-    view = target._child("sql", sql="show create table marts.fct_mrr_monthly")["rows"][0][0]
-    assert f"run_{tag}_marts" in view
-    n = target._child("sql", sql="select count(*) from marts.fct_mrr_monthly")["rows"][0][0]
-    assert int(n) > 0
+    tag = target.pointer()["run_tag"]
+    dbs, view, count = target.catalog_sql(
+        "show databases",
+        "show create table marts.fct_mrr_monthly",
+        "select count(*) from marts.fct_mrr_monthly",
+    )
+    names = {r[0] for r in dbs}
+    assert set(RUN_DATABASES) <= names
+    assert {d for d in names if d.startswith("run_")} == {f"run_{tag}_{x}" for x in RUN_DATABASES}
+    assert f"run_{tag}_marts" in view[0][0]
+    assert int(count[0][0]) > 0
+    assert target.served_tables("marts") == sorted(target.served_tables("marts"))
+    assert "kpi_monthly" in target.served_tables("marts")
 
 
 def test_dbt_unit_tests_pass_on_spark(spark_build, tmp_path):
@@ -120,31 +139,27 @@ def test_dbt_unit_tests_pass_on_spark(spark_build, tmp_path):
     assert {r["status"] for r in results} == {"pass"}
 
 
-def test_a_failed_check_on_spark_leaves_the_published_run_served(
-    spark_build, company, monkeypatch
-):
-    """A rebuild whose shipped data breaks a dbt data test (a duplicated account) is not
-    published: published.json and the views still name the previous run, whose marts are
-    unchanged, and the failed run's databases and files are dropped."""
-    from pipelines.targets.spark import SparkTarget
-
+def test_a_discarded_run_leaves_the_published_run_served(spark_build, tmp_path):
+    """What a build whose check fails does on Spark (its dbt step discards the run; it never
+    reaches publish): the run's databases and files go, the published run stays served and
+    readable. (The whole failing build is tested on PostgreSQL; on Spark it costs a second
+    build, so the target's half is tested here.)"""
     target = _target(spark_build)
-    before_tag = target.pointer()["run_tag"]
-    ship = SparkTarget.ship
-
-    def ship_a_duplicate(self, build_file, run_tag):
-        counts = ship(self, build_file, run_tag)
-        accounts = self.raw_dir(run_tag) / "crm__accounts"
-        shutil.copy(accounts / "data.parquet", accounts / "copy.parquet")
-        return counts
-
-    monkeypatch.setattr(SparkTarget, "ship", ship_a_duplicate)
-    again = build(company, spark_build.settings.warehouse_dir, full_refresh=True, target="spark")
-    assert not again.result.published
-    assert "dbt" in (again.result.failure_reason or ""), again.result.failure_reason
-    assert target.pointer()["run_tag"] == before_tag
-    dbs = {r[0] for r in target._child("sql", sql="show databases")["rows"]}
-    assert {d for d in dbs if d.startswith("run_")} == {
-        f"run_{before_tag}_{x}" for x in ("raw", "staging", "intermediate", "marts", "semantic")
+    served = target.pointer()
+    counts = target.ship(spark_build.settings.current_warehouse.resolve(), "failedrun")
+    assert counts["crm__accounts"] > 0
+    (dbs,) = target.catalog_sql("show databases")
+    assert "run_failedrun_raw" in {r[0] for r in dbs}
+    target.discard("failedrun")
+    assert target.pointer() == served
+    (dbs,) = target.catalog_sql("show databases")
+    assert {r[0] for r in dbs if r[0].startswith("run_")} == {
+        f"run_{served['run_tag']}_{x}" for x in RUN_DATABASES
     }
-    assert [p.name for p in (target.folder / "raw").iterdir()] == [before_tag]
+    assert not target.raw_dir("failedrun").exists()
+    with pytest.raises(RuntimeError, match="published"):
+        target.discard(served["run_tag"])
+    cur = target.read_connection().cursor()
+    assert cur.execute("select count(*) from marts.kpi_monthly").fetchall()[0][0] > 0
+    with pytest.raises(RuntimeError, match="read-only"):
+        cur.execute("drop table marts.kpi_monthly")

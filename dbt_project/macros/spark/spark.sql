@@ -53,3 +53,9 @@
 {% macro spark__incremental_fact(account_col, date_col) -%}
     {{ config(materialized='table') }}
 {%- endmacro %}
+
+{#- ... so int_incremental_state reads no previous version on Spark (its facts are rebuilt whole,
+    and a Parquet table is dropped before it is rebuilt: it could not read itself). -#}
+{% macro spark__reads_previous_state() -%}
+    {{ return(false) }}
+{%- endmacro %}
