@@ -82,6 +82,9 @@ def spark_conf(folder: Path, driver_memory: str = DEFAULT_DRIVER_MEMORY) -> dict
         "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         "spark.sql.shuffle.partitions": "2",
         "spark.ui.enabled": "false",
+        # the loopback address, not the host name (a container's may not resolve)
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
     }
 
 
@@ -104,10 +107,9 @@ def check_java() -> None:
 
 
 def session(conf: dict[str, str], *, hive: bool = True) -> Any:
-    """A SparkSession with `conf` (getOrCreate: dbt-spark's session mode finds this one)."""
+    """A SparkSession with `conf`: a catalog process (hive) or the reader (in-memory)."""
     from pyspark.sql import SparkSession
 
-    os.environ.update({k: v for k, v in spark_env().items() if k not in os.environ})
     builder = SparkSession.builder.appName("subops")
     for key, value in conf.items():
         builder = builder.config(key, value)
