@@ -61,7 +61,7 @@ select
     submitted_at,
     approved_at,
     status,
-    case when status = 'approved' then {{ hours_between('submitted_at', 'approved_at') }} end as cycle_hours,
+    cast(case when status = 'approved' then {{ hours_between('submitted_at', 'approved_at') }} end as decimal(18, 2)) as cycle_hours,
     status = 'pending' as is_pending,
     coalesce(approved_by = created_by, false) as sod_breach,
     case when status = 'approved' then approved_at when status = 'rejected' then rejected_at end as decided_at,

@@ -56,12 +56,12 @@ select
     case when e.event_date < i.invoice_date then i.invoice_date else e.event_date end as effective_date,
     e.invoice_id is null as is_account_credit,
     e.amount,
-    case
+    cast(case
         when e.status = 'succeeded' then 0 - e.amount
         when e.status = 'refunded' then e.amount
         when e.status = 'credited' then 0 - e.amount
-        else cast(0 as decimal(18, 4))
-    end as balance_change,
+        else 0
+    end as decimal(18, 4)) as balance_change,
     e.currency,
     {{ to_reporting('e.amount', 'fx') }} as amount_usd,
     fx.units_per_usd is null as is_missing_fx_rate

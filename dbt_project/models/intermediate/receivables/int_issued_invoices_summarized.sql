@@ -56,13 +56,14 @@ select
     fx.units_per_usd is null as is_missing_fx_rate,
     i.status = 'void' as is_void,
     i.status <> 'void' and i.total > 0 as is_receivable,
-    coalesce(s.paid_amount, 0) as paid_amount,
-    coalesce(s.refunded_amount, 0) as refunded_amount,
-    coalesce(s.credited_amount, 0) as credited_amount,
-    case
+    -- typed: PostgreSQL would keep each value's own scale (0 beside 300.0000) in a bare numeric
+    cast(coalesce(s.paid_amount, 0) as decimal(18, 4)) as paid_amount,
+    cast(coalesce(s.refunded_amount, 0) as decimal(18, 4)) as refunded_amount,
+    cast(coalesce(s.credited_amount, 0) as decimal(18, 4)) as credited_amount,
+    cast(case
         when i.status <> 'void' and i.total > 0 then i.total + coalesce(s.balance_change, 0)
-        else cast(0 as decimal(18, 4))
-    end as open_amount,
+        else 0
+    end as decimal(18, 4)) as open_amount,
     coalesce(s.failed_attempts, 0) as failed_attempts,
     coalesce(s.payment_attempts, 0) as payment_attempts,
     s.last_payment_attempt_at,
