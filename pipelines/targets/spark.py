@@ -248,11 +248,15 @@ class SparkTarget(EngineTarget):
             check=False,
         )
         if proc.returncode != 0:
+            log = self.folder / "logs" / f"{op}-{args.get('run_tag') or 'sql'}.log"
+            with contextlib.suppress(OSError):
+                log.parent.mkdir(parents=True, exist_ok=True)
+                log.write_text(proc.stdout + proc.stderr)
             tail = _error_line(proc.stderr) or proc.stdout.strip()[-300:]
             raise RuntimeError(
-                f"spark {op} of run {args.get('run_tag')} failed: {tail} — is another process "
-                f"holding the metastore ({self.folder}/metastore_db)? Full output: rerun "
-                f"`python -m pipelines.targets.spark` with the same input"
+                f"spark {op} of run {args.get('run_tag')} failed: {tail} — if another process "
+                f"holds the metastore ({self.folder}/metastore_db: one process at a time), "
+                f"retry when it ends; Spark's output: {log}"
             )
         lines = proc.stdout.strip().splitlines()
         return json.loads(lines[-1]) if lines else {}
