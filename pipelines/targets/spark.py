@@ -82,6 +82,9 @@ def spark_conf(folder: Path, driver_memory: str = DEFAULT_DRIVER_MEMORY) -> dict
         "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         "spark.sql.shuffle.partitions": "2",
         "spark.ui.enabled": "false",
+        # no progress bars on the console: they interleave with dbt's JSON log lines, which
+        # dagster-dbt then cannot read (a model's result lost, publication skipped)
+        "spark.ui.showConsoleProgress": "false",
         # the loopback address, not the host name (a container's may not resolve)
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
