@@ -51,8 +51,21 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Configuration shared by the incremental facts. -#}
+{#- Whether int_incremental_state compares with its previous version (Spark: no, macros/spark). -#}
+{% macro reads_previous_state() -%}
+    {{ return(adapter.dispatch('reads_previous_state', 'subops')()) }}
+{%- endmacro %}
+
+{% macro default__reads_previous_state() -%}
+    {{ return(true) }}
+{%- endmacro %}
+
+{#- Configuration shared by the incremental facts (Spark: tables, macros/spark/spark.sql). -#}
 {% macro incremental_fact(account_col, date_col) -%}
+    {{ adapter.dispatch('incremental_fact', 'subops')(account_col, date_col) }}
+{%- endmacro %}
+
+{% macro default__incremental_fact(account_col, date_col) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',

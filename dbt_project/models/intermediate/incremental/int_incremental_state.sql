@@ -13,7 +13,7 @@
 -- No previous version (first build, full refresh): every key is new, so everything is rebuilt.
 {%- set previous = none -%}
 {%- if execute -%}
-    {%- if not flags.FULL_REFRESH -%}
+    {%- if not flags.FULL_REFRESH and reads_previous_state() -%}
         {%- set previous = adapter.get_relation(database=this.database, schema=this.schema, identifier=this.identifier) -%}
     {%- endif -%}
 {%- endif %}
