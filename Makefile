@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	@touch $@
 
 # the server targets' clients (make test-engines); --inexact keeps the dev set installed
-ENGINE_EXTRAS := --extra postgres
+ENGINE_EXTRAS := --extra postgres --extra spark
 $(VENV)/.installed-engines: $(VENV)/.installed
 	$(UV) sync --frozen --inexact --extra dev $(ENGINE_EXTRAS)
 	@touch $@

@@ -1,4 +1,4 @@
-"""Spark as the build target (`SUBOPS_TARGET=spark`; docs/engines-spark.md).
+"""Spark as the build target (`SUBOPS_TARGET=spark`; docs/engines.md, "Spark").
 
 dbt runs on Spark through dbt-spark in *session* mode: a local PySpark session (Java 17) inside
 the dbt process, so the models run on the real Spark SQL engine and planner. Its catalog is a

@@ -3,7 +3,7 @@ DuckDB to the cent, the dbt unit tests on Spark, and a publication a failed chec
 
 Needs Java 17 and the `spark` extra (pyspark, dbt-spark): without them the module FAILS saying
 what to install. One Spark build of the company serves every test (module scope); its cost is in
-docs/engines-spark.md."""
+docs/engines.md, "Spark"."""
 
 from __future__ import annotations
 
