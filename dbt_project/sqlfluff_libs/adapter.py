@@ -1,9 +1,13 @@
 """Stub of dbt's `adapter` for sqlfluff's jinja templater (lint only)."""
 
 
+#: Dispatched macros that only set a model's config: they render no SQL.
+CONFIG_ONLY = frozenset({"incremental_fact"})
+
+
 def dispatch(macro_name, macro_namespace=None):
     def _render(*args, **kwargs):
-        return "0"
+        return "" if macro_name in CONFIG_ONLY else "0"
 
     return _render
 
