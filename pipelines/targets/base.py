@@ -138,3 +138,17 @@ class EngineTarget(abc.ABC):
             return [d[0] for d in cur.description or []], [tuple(r) for r in cur.fetchall()]
         finally:
             con.close()
+
+
+def raw_tables(con: Any) -> dict[str, list[tuple[str, str]]]:
+    """{table: [(column, DuckDB type)]} of the build file's `raw` schema, in column order: what
+    every server target ships (`con` is a DuckDB connection to the build file)."""
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = $s ORDER BY table_name, column_index",
+        {"s": RAW_SCHEMA},
+    ).fetchall()
+    out: dict[str, list[tuple[str, str]]] = {}
+    for table, column, dtype in rows:
+        out.setdefault(table, []).append((column, dtype))
+    return out

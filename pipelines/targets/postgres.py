@@ -27,7 +27,14 @@ import duckdb
 import psycopg
 from psycopg import sql
 
-from pipelines.targets.base import RAW_SCHEMA, RUN_LAYERS, EngineTarget, check_tag, run_schema
+from pipelines.targets.base import (
+    RAW_SCHEMA,
+    RUN_LAYERS,
+    EngineTarget,
+    check_tag,
+    raw_tables,
+    run_schema,
+)
 
 PASSWORD_ENV = "SUBOPS_PG_PASSWORD"
 READER_PASSWORD_ENV = "SUBOPS_PG_READER_PASSWORD"
@@ -56,19 +63,6 @@ def pg_type(duckdb_type: str) -> str:
     if m := _DECIMAL.match(t):
         return f"numeric({m[1]},{m[2]})"
     return _SIMPLE_TYPES.get(t, "text")
-
-
-def raw_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    """{table: [(column, DuckDB type)]} of the build file's `raw` schema, in column order."""
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = $s ORDER BY table_name, column_index",
-        {"s": RAW_SCHEMA},
-    ).fetchall()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, dtype in rows:
-        out.setdefault(table, []).append((column, dtype))
-    return out
 
 
 class PostgresTarget(EngineTarget):

@@ -39,7 +39,14 @@ from typing import Any, ClassVar
 import duckdb
 
 from pipelines.settings import Settings
-from pipelines.targets.base import RAW_SCHEMA, RUN_LAYERS, EngineTarget, check_tag, run_schema
+from pipelines.targets.base import (
+    RAW_SCHEMA,
+    RUN_LAYERS,
+    EngineTarget,
+    check_tag,
+    raw_tables,
+    run_schema,
+)
 
 #: the Spark folder (warehouse, metastore, shipped raw files, published.json); default
 #: `<warehouse>/spark`. Not a Settings field (pipelines/settings.py is shared): environment only.
@@ -172,7 +179,7 @@ class SparkTarget(EngineTarget):
         counts: dict[str, int] = {}
         with contextlib.closing(duckdb.connect(str(build_file), read_only=True)) as src:
             src.execute("SET TimeZone = 'UTC'")
-            for table, columns in _raw_tables(src).items():
+            for table, columns in raw_tables(src).items():
                 counts[table] = _write_parquet(src, table, columns, out / table / "data.parquet")
         self._child("register", run_tag=run_tag, raw_dir=str(out), tables=sorted(counts))
         return counts
@@ -361,16 +368,6 @@ def _naive(values: list[Any]) -> list[Any]:
 
 
 # --- shipping (DuckDB side) -----------------------------------------------------------------
-def _raw_tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, str]]]:
-    rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = $s ORDER BY table_name, column_index",
-        {"s": RAW_SCHEMA},
-    ).fetchall()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, dtype in rows:
-        out.setdefault(table, []).append((column, dtype))
-    return out
 
 
 def _duck_q(name: str) -> str:
