@@ -30,22 +30,3 @@ def test_run_schemas_are_safe_identifiers():
     assert run_schema(tag, "marts") == "run_1a2b3c4d_marts"
     with pytest.raises(ValueError, match="schema name"):
         check_tag('x"; drop schema marts; --')
-
-
-def test_postgres_target_vars_carry_the_connection_but_no_password(monkeypatch):
-    pytest.importorskip("psycopg", reason="the postgres extra (uv sync --extra postgres)")
-    monkeypatch.setenv("SUBOPS_PG_PASSWORD", "s3cret")
-    t = get_target(get_settings(target="postgres", pg_port=6543))
-    assert t.dbt_args("abc") == ["--target", "postgres"]
-    v = t.dbt_vars("abc")
-    assert v["schema_prefix"] == "run_abc_" and v["pg_port"] == "6543"
-    assert "s3cret" not in repr(v) and "s3cret" not in repr(t.dbt_env("abc"))
-
-
-def test_postgres_types_keep_decimal_precision():
-    pytest.importorskip("psycopg", reason="the postgres extra (uv sync --extra postgres)")
-    from pipelines.targets.postgres import pg_type
-
-    assert pg_type("DECIMAL(18,4)") == "numeric(18,4)"
-    assert pg_type("VARCHAR") == "text" and pg_type("TIMESTAMP") == "timestamp"
-    assert pg_type("JSON") == "text"

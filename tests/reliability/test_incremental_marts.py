@@ -43,6 +43,10 @@ LATE_UNITS = Decimal(1000)
 TRACKING = ("int_incremental_state", "int_changed_accounts", "int_changed_window")
 
 
+#: `dbt build` minus the tests: the models and the seeds they read (accepted vendor families).
+NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+
+
 class Dbt:
     """dbt in this process, parsed once. Every warehouse file is named wh.duckdb: the manifest
     names the database after the file's stem."""
@@ -60,10 +64,11 @@ class Dbt:
         self.manifest = res.result
 
     def run(self, db: Path, as_of: str, *args: str) -> list[str]:
-        """`dbt run` on `db`; the messages of the nodes that failed (empty: success)."""
+        """`dbt build` without tests on `db` (models and the seeds they read); the messages of
+        the nodes that failed (empty: success)."""
         dbt_vars = {"as_of_date": as_of, DUCKDB_PATH_VAR: str(db), PROJECT_DIGEST_VAR: self.digest}
         res = dbtRunner(manifest=self.manifest).invoke(
-            ["run", "--vars", json.dumps(dbt_vars), *args, *self.common]
+            ["build", *NO_TESTS, "--vars", json.dumps(dbt_vars), *args, *self.common]
         )
         if res.success:
             return []
