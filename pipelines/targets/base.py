@@ -140,6 +140,11 @@ class EngineTarget(abc.ABC):
             con.close()
 
 
+def duck_quote(name: str) -> str:
+    """A DuckDB identifier, quoted (the shippers read the build file's raw tables by name)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def raw_tables(con: Any) -> dict[str, list[tuple[str, str]]]:
     """{table: [(column, DuckDB type)]} of the build file's `raw` schema, in column order: what
     every server target ships (`con` is a DuckDB connection to the build file)."""

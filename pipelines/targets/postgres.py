@@ -32,6 +32,7 @@ from pipelines.targets.base import (
     RUN_LAYERS,
     EngineTarget,
     check_tag,
+    duck_quote,
     raw_tables,
     run_schema,
 )
@@ -181,11 +182,11 @@ class PostgresTarget(EngineTarget):
         csv = tmp / f"{table}.csv"
         # types PostgreSQL gets as text travel in DuckDB's own text form
         select = ", ".join(
-            f"CAST({_duck_quote(c)} AS VARCHAR)" if pg_type(t) == "text" else _duck_quote(c)
+            f"CAST({duck_quote(c)} AS VARCHAR)" if pg_type(t) == "text" else duck_quote(c)
             for c, t in columns
         )
         src.execute(
-            f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{_duck_quote(table)}) TO "
+            f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{duck_quote(table)}) TO "
             f"'{_sql_str(str(csv))}' (FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR '')"
         )
         copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
@@ -195,7 +196,7 @@ class PostgresTarget(EngineTarget):
             while chunk := fh.read(_CHUNK):
                 cp.write(chunk)
         csv.unlink()
-        n = src.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{_duck_quote(table)}").fetchall()[0][0]
+        n = src.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{duck_quote(table)}").fetchall()[0][0]
         return int(n)
 
     # --- publish / discard -------------------------------------------------------------------
@@ -309,10 +310,6 @@ def _like(name: str, pattern: str) -> bool:
 
 def _old_schema(run_tag: str, layer: str) -> str:
     return f"old_{run_tag}_{layer}"
-
-
-def _duck_quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _sql_str(text: str) -> str:

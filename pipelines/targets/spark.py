@@ -44,6 +44,7 @@ from pipelines.targets.base import (
     RUN_LAYERS,
     EngineTarget,
     check_tag,
+    duck_quote,
     raw_tables,
     run_schema,
 )
@@ -370,20 +371,16 @@ def _naive(values: list[Any]) -> list[Any]:
 # --- shipping (DuckDB side) -----------------------------------------------------------------
 
 
-def _duck_q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def parquet_select(column: str, duckdb_type: str) -> str:
     """A raw column as written to Parquet: Spark's TIMESTAMP is an instant, so a DuckDB
     TIMESTAMP travels as the UTC instant of its wall time (read back in the UTC session: the
     same wall time); types Spark has no equal for travel as text; the rest as they are."""
     t = duckdb_type.upper()
     if t == "TIMESTAMP":
-        return f"timezone('UTC', {_duck_q(column)}) AS {_duck_q(column)}"
+        return f"timezone('UTC', {duck_quote(column)}) AS {duck_quote(column)}"
     if t in ("UUID", "JSON", "INTERVAL", "TIME") or "[" in t or t.startswith(("STRUCT", "MAP")):
-        return f"CAST({_duck_q(column)} AS VARCHAR) AS {_duck_q(column)}"
-    return _duck_q(column)
+        return f"CAST({duck_quote(column)} AS VARCHAR) AS {duck_quote(column)}"
+    return duck_quote(column)
 
 
 def _write_parquet(
@@ -392,10 +389,10 @@ def _write_parquet(
     path.parent.mkdir(parents=True, exist_ok=True)
     select = ", ".join(parquet_select(c, t) for c, t in columns)
     con.execute(
-        f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{_duck_q(table)}) "
+        f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{duck_quote(table)}) "
         f"TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
     )
-    n = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{_duck_q(table)}").fetchall()[0][0]
+    n = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{duck_quote(table)}").fetchall()[0][0]
     return int(n)
 
 
