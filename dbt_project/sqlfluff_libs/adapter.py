@@ -1,6 +1,5 @@
 """Stub of dbt's `adapter` for sqlfluff's jinja templater (lint only)."""
 
-
 #: Dispatched macros that only set a model's config: they render no SQL.
 CONFIG_ONLY = frozenset({"incremental_fact"})
 
