@@ -43,6 +43,9 @@ C = 1.0
 #: Score bands: a score is the churn probability in percent (docs/metrics.md M1).
 HIGH_FROM, MEDIUM_FROM = 20, 8
 ABSENT_RENEWAL_DAYS = 400
+#: The most labelled account-months read to fit the model: above it, the whole histories of every
+#: k-th account by id (k the smallest that fits), so the step's memory is bounded at any scale.
+MAX_TRAIN_ROWS = 250_000
 
 #: The columns read from the features table (every feature and the label; nothing else).
 READ_COLUMNS = (
@@ -292,11 +295,32 @@ def feature_matrix(d: pd.DataFrame) -> np.ndarray:
     )
 
 
-def read_observations(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every account-month of the features table, in a fixed order (one row per account and
-    month with MRR: tens of thousands of rows at the largest demo scale)."""
+def sample_stride(con: duckdb.DuckDBPyConnection) -> int:
+    """k of "every k-th account": 1 (every account) up to MAX_TRAIN_ROWS labelled rows."""
+    n = con.execute(f"SELECT count(*) FROM {FEATURES_TABLE} WHERE is_label_known").fetchall()[0][0]
+    return max(1, math.ceil(n / MAX_TRAIN_ROWS))
+
+
+def read_observations(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date, stride: int = 1
+) -> pd.DataFrame:
+    """The labelled account-months of every `stride`-th account (by id) and every account of the
+    as-of month, in a fixed order: all the model reads, in a frame of bounded size."""
     cols = ", ".join(READ_COLUMNS)
-    table = con.sql(f"SELECT {cols} FROM {FEATURES_TABLE} ORDER BY month, account_id")
+    table = con.sql(
+        f"""
+        WITH kept AS (
+            SELECT account_id FROM (
+                SELECT account_id, row_number() OVER (ORDER BY account_id) AS k
+                FROM (SELECT DISTINCT account_id FROM {FEATURES_TABLE} WHERE is_label_known) a
+            ) r
+            WHERE k % $stride = 0
+        )
+        SELECT {cols} FROM {FEATURES_TABLE}
+        WHERE month = $month OR (is_label_known AND account_id IN (SELECT account_id FROM kept))
+        ORDER BY month, account_id""",
+        params={"stride": stride, "month": dt.date(as_of.year, as_of.month, 1)},
+    )
     d = table.to_arrow_table().to_pandas()
     d["month"] = pd.to_datetime(d["month"]).dt.date
     return d
@@ -396,15 +420,21 @@ def _reasons(
     return said + [None] * (3 - len(said))
 
 
-def score(d: pd.DataFrame, as_of: dt.date) -> list[dict]:
-    """One row per account with MRR on the as-of date: a model fitted on every labelled month,
-    its probability in percent, band and reasons (unscored when the history is too short)."""
+def score(d: pd.DataFrame, as_of: dt.date, stride: int = 1) -> list[dict]:
+    """One row per account with MRR on the as-of date: a model fitted on every labelled month
+    (of every `stride`-th account), its probability in percent, band and reasons (unscored when
+    the history is too short)."""
     current = d[d["month"] == dt.date(as_of.year, as_of.month, 1)]
     known = d[d["is_label_known"]]
     y = known["churned_next_90d"].to_numpy().astype(int)
     fitted = _fit(feature_matrix(known), y) if _fittable(y) else None
     months = sorted(known["month"].unique())
-    version = f"{MODEL_VERSION} trained {_months(months)}" if fitted else "unscored: short history"
+    sample = f", 1 in {stride} accounts" if stride > 1 else ""
+    version = (
+        f"{MODEL_VERSION} trained {_months(months)}{sample}"
+        if fitted
+        else "unscored: short history"
+    )
     if fitted and len(current):
         scaler, model = fitted
         values = feature_matrix(current)
@@ -474,10 +504,11 @@ def build_renewal_risk(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> RiskRe
     """Read the features, backtest, score the as-of month, write both marts (one transaction)."""
     from threadpoolctl import threadpool_limits
 
-    d = read_observations(con)
+    stride = sample_stride(con)
+    d = read_observations(con, as_of, stride)
     with threadpool_limits(limits=1):
         quality = backtest(d, as_of)
-        health = score(d, as_of)
+        health = score(d, as_of, stride)
     con.execute("BEGIN")
     try:
         _write(con, HEALTH_TABLE, HEALTH_COLUMNS, HEALTH_DESCRIPTION, health)

@@ -118,3 +118,27 @@ def test_marts_are_written_with_their_declared_columns():
         con.execute(f"DELETE FROM {rr.HEALTH_TABLE} WHERE account_id = 'ACC-001'")
         problems = rr.health_problems(con, as_of)
         assert any("missing or repeated" in p for p in problems), problems
+
+
+def test_a_large_history_is_read_as_every_kth_account_and_every_current_account(monkeypatch):
+    """Above MAX_TRAIN_ROWS labelled rows the model reads whole histories of every k-th account
+    (bounded memory at any scale) and still scores every account of the as-of month."""
+    d = observations(n_accounts=40, months=22)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA intermediate; CREATE SCHEMA marts")
+    con.register("obs", d)
+    con.execute(f"CREATE TABLE {rr.FEATURES_TABLE} AS SELECT * FROM obs")
+    con.unregister("obs")
+    assert rr.sample_stride(con) == 1
+    monkeypatch.setattr(rr, "MAX_TRAIN_ROWS", 200)
+    # 40 accounts × 19 labelled months = 760 rows: every 4th account fits under 200
+    assert rr.sample_stride(con) == 4
+    read = rr.read_observations(con, AS_OF, 4)
+    labelled = read[read["is_label_known"]]
+    assert sorted(labelled["account_id"].unique()) == [f"ACC-{a:03d}" for a in range(3, 40, 4)]
+    assert len(labelled) == 10 * 19
+    assert (read["month"] == _month(21)).sum() == 40
+    result = rr.build_renewal_risk(con, AS_OF)
+    versions = con.execute(f"SELECT DISTINCT model_version FROM {rr.HEALTH_TABLE}").fetchall()
+    assert result.scored == 40
+    assert versions == [(f"{rr.MODEL_VERSION} trained 2025-01..2026-07, 1 in 4 accounts",)]
