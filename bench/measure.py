@@ -139,7 +139,8 @@ def run_build(
     if proc.returncode != 0 or record.get("status") != "published":
         tail = out_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-3:]
         raise BenchError(
-            f"the build into {warehouse} did not publish (exit {proc.returncode}): "
+            f"the build into {warehouse} did not publish (exit {proc.returncode}) after "
+            f"{seconds:.0f} s, peak RSS {peak / 2**30:.1f} GiB: "
             f"{' / '.join(tail)}; see {record.get('log_file') or out_file}"
         )
     current = (warehouse / "current.duckdb").resolve()

@@ -107,6 +107,15 @@ def fmt_rows(n: int) -> str:
     return f"{n / 1e6:.1f} M" if n >= 1e6 else f"{n / 1e3:.1f} k" if n >= 1e3 else str(n)
 
 
+def measured(report: dict) -> list[dict]:
+    """The scales measured (a scale whose build failed has only `error`)."""
+    return [s for s in report["scales"] if "error" not in s]
+
+
+def failed(report: dict) -> list[dict]:
+    return [s for s in report["scales"] if "error" in s]
+
+
 def fmt_match(c: dict) -> str:
     ok = "✓" if c["months_within_a_cent"] == c["months"] else "✗"
     diff = Decimal(c["max_abs_diff_usd"]).quantize(Decimal("0.01"))
@@ -115,7 +124,7 @@ def fmt_match(c: dict) -> str:
 
 def summary_rows(report: dict) -> list[tuple[str, ...]]:
     rows = []
-    for s in report["scales"]:
+    for s in measured(report):
         full, nightly, slow = s["full_build"], s["nightly"], s["slowest_page"]
         rows.append(
             (
@@ -211,7 +220,9 @@ def markdown(report: dict) -> str:
         "",
         "Columns: see docs/benchmark.md.",
     ]
-    for s in report["scales"]:
+    for s in failed(report):
+        lines += ["", f"## Scale {s['scale']:g}: not measured", "", s["error"]]
+    for s in measured(report):
         peer = s["peer"]
         lines += ["", f"## Scale {s['scale']:g}", ""]
         lines += [

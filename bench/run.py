@@ -15,6 +15,7 @@ from pathlib import Path
 from bench.company import CompanySpec, ensure_company, landing_files, link_tree
 from bench.measure import (
     SHORT_SECONDS,
+    BenchError,
     BuildRun,
     floor,
     measure_pages,
@@ -78,7 +79,13 @@ def run_bench(options: BenchOptions, say: Say = print) -> dict:
     scales = []
     for scale in options.scales:
         spec = CompanySpec(scale, options.seed, options.start, options.end)
-        scales.append(bench_scale(spec, options, say))
+        try:
+            scales.append(bench_scale(spec, options, say))
+        except BenchError as exc:
+            # one scale that cannot be measured (a build that did not publish) must not lose
+            # the others: it is reported as failed, with the reason, and the bench goes on
+            say(f"scale {scale:g}: failed — {exc}")
+            scales.append({"scale": scale, "company": spec.key, "error": str(exc)})
     return {
         "started_at": started.isoformat(timespec="seconds"),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -329,7 +329,7 @@ def bench(
     Writes <results>/<date>-<host>.json and .md and prints the table (docs/benchmark.md).
     """
     from bench.measure import BenchError
-    from bench.report import step_table, summary_table, write_results
+    from bench.report import failed, measured, step_table, summary_table, write_results
     from bench.run import BenchOptions, run_bench
 
     options = BenchOptions()
@@ -353,10 +353,14 @@ def bench(
     except BenchError as exc:
         raise SubopsError(str(exc)) from exc
     console.print(summary_table(report, console.width))
-    for scale in report["scales"]:
+    for scale in measured(report):
         console.print(step_table(scale))
+    for scale in failed(report):
+        console.print(f"scale {scale['scale']:g} not measured: {scale['error']}", style="red")
     json_path, md_path = write_results(report, options.results_dir)
     console.print(f"report: {json_path} and {md_path.name}")
+    if failed(report):
+        raise typer.Exit(1)
 
 
 def _print_build_summary(result: object) -> None:

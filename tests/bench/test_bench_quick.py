@@ -9,7 +9,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bench.measure import repeated
+from bench import run as bench_run
+from bench.measure import BenchError, repeated
+from bench.report import markdown, summary_rows
 from dashboards import timing
 from pipelines.cli import app
 
@@ -17,6 +19,30 @@ from pipelines.cli import app
 def test_a_short_run_is_repeated_and_a_long_one_is_not():
     assert len(repeated(lambda i: 0.1, lambda s: s, repeats=3, short=1.0)) == 3
     assert len(repeated(lambda i: 5.0, lambda s: s, repeats=3, short=1.0)) == 1
+
+
+def test_a_scale_whose_build_fails_is_reported_and_the_others_kept(monkeypatch, tmp_path):
+    """A build that does not publish at one scale (out of memory at --scale 300, say) must not
+    lose the scales measured before it: the report keeps them and names the failure."""
+    done = {"scale": 1.0, "company": "c1"}
+
+    def fake(spec, options, say):
+        if spec.scale == 300:
+            raise BenchError("the build into w did not publish (exit 1) after 9 s: out of memory")
+        return done
+
+    monkeypatch.setattr(bench_run, "bench_scale", fake)
+    options = bench_run.BenchOptions(scales=(1.0, 300.0), results_dir=tmp_path)
+    report = bench_run.run_bench(options, say=lambda _m: None)
+    assert report["scales"][0] is done
+    assert report["scales"][1] == {
+        "scale": 300.0,
+        "company": bench_run.CompanySpec(300.0).key,
+        "error": "the build into w did not publish (exit 1) after 9 s: out of memory",
+    }
+    report["scales"] = report["scales"][1:]  # the failed one alone renders without numbers
+    assert summary_rows(report) == []
+    assert "## Scale 300: not measured\n\nthe build into w did not publish" in markdown(report)
 
 
 def test_quick_bench_measures_everything(tmp_path: Path):
