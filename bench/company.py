@@ -9,6 +9,7 @@ world whatever `daily` is, so `landing/` is byte-identical to a company generate
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -17,6 +18,22 @@ from pathlib import Path
 
 #: Written last: a cache folder without it is an interrupted generation and is redone.
 DONE = "company.json"
+#: The code that decides what a generated company holds: the generator and the contract.
+GENERATOR_CODE = ("pipelines/generate", "pipelines/contract")
+
+
+def generator_fingerprint(root: Path | None = None) -> str:
+    """A short digest of the generator's and the contract's sources: part of a cached company's
+    key, so a bench never measures a company the current generator would not produce."""
+    from pipelines.paths import PROJECT_ROOT
+
+    base = Path(root or PROJECT_ROOT)
+    digest = hashlib.sha256()
+    for folder in GENERATOR_CODE:
+        for path in sorted((base / folder).rglob("*.py")):
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:10]
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,10 @@ class CompanySpec:
 
     @property
     def key(self) -> str:
-        return f"scale{self.scale:g}-seed{self.seed}-{self.start}-{self.end}-daily1"
+        return (
+            f"scale{self.scale:g}-seed{self.seed}-{self.start}-{self.end}-daily1"
+            f"-gen{generator_fingerprint()}"
+        )
 
     @property
     def daily_date(self) -> dt.date:
