@@ -1,8 +1,10 @@
 """PostgreSQL as the build target (`SUBOPS_TARGET=postgres`; docs/engines.md).
 
-Ship: each `raw` table of the DuckDB build file is written by DuckDB to a temporary CSV file
-(every value quoted, NULL unquoted and empty: PostgreSQL's CSV tells them apart) and streamed
-into `run_<tag>_raw` with `COPY … FROM STDIN` through psycopg — one transaction per run.
+Ship: each table of the DuckDB build file that a dbt source reads (`base.shipped_tables`: the
+`raw` tables, `quarantine.rows`/`files`, `audit.reference_breaches`) is written by DuckDB to a
+temporary CSV file (every value quoted, NULL unquoted and empty: PostgreSQL's CSV tells them
+apart) and streamed into `run_<tag>_<schema>` with `COPY … FROM STDIN` through psycopg — one
+transaction per run.
 Publish: one transaction renames the served schemas away (`marts` → `old_<tag>_marts`, …) and
 the run's to the served names (`run_<tag>_marts` → `marts`, …), grants the read-only role
 SELECT on them, commits, then drops the old ones. Views follow a rename (PostgreSQL binds them
@@ -28,13 +30,13 @@ import psycopg
 from psycopg import sql
 
 from pipelines.targets.base import (
-    RAW_SCHEMA,
+    LOADER_SCHEMAS,
     RUN_LAYERS,
     EngineTarget,
     check_tag,
     duck_quote,
-    raw_tables,
     run_schema,
+    shipped_tables,
 )
 
 PASSWORD_ENV = "SUBOPS_PG_PASSWORD"
@@ -143,9 +145,9 @@ class PostgresTarget(EngineTarget):
 
     # --- ship ----------------------------------------------------------------------------
     def ship(self, build_file: Path, run_tag: str) -> dict[str, int]:
-        """Copy the build file's raw tables into `run_<tag>_raw` (dropping the run's schemas,
-        and any other unpublished run's, first: one writer at a time, so they are orphans)."""
-        schema = run_schema(run_tag, RAW_SCHEMA)
+        """Copy the build file's source tables into `run_<tag>_<schema>` (dropping the run's
+        schemas, and any other unpublished run's, first: one writer at a time, so they are
+        orphans)."""
         counts: dict[str, int] = {}
         with (
             contextlib.closing(duckdb.connect(str(build_file), read_only=True)) as src,
@@ -154,9 +156,15 @@ class PostgresTarget(EngineTarget):
         ):
             self._drop_run_schemas(pg, None)
             self._ensure_reader(pg)
-            pg.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-            for table, columns in raw_tables(src).items():
-                counts[table] = self._copy_table(src, pg, schema, table, columns, Path(tmp))
+            tables = shipped_tables(src)
+            for schema in LOADER_SCHEMAS:  # all of them: publication switches them all
+                pg.execute(
+                    sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(run_schema(run_tag, schema)))
+                )
+            for (schema, table), columns in tables.items():
+                counts[f"{schema}.{table}"] = self._copy_table(
+                    src, pg, schema, run_schema(run_tag, schema), table, columns, Path(tmp)
+                )
             pg.commit()
         return counts
 
@@ -164,6 +172,7 @@ class PostgresTarget(EngineTarget):
         self,
         src: duckdb.DuckDBPyConnection,
         pg: psycopg.Connection,
+        src_schema: str,
         schema: str,
         table: str,
         columns: list[tuple[str, str]],
@@ -179,14 +188,18 @@ class PostgresTarget(EngineTarget):
                 ),
             )
         )
-        csv = tmp / f"{table}.csv"
-        # types PostgreSQL gets as text travel in DuckDB's own text form
+        csv = tmp / f"{src_schema}.{table}.csv"
+        source = f"{duck_quote(src_schema)}.{duck_quote(table)}"
+        # types PostgreSQL gets as text travel in DuckDB's own text form, without NUL
+        # characters (PostgreSQL's text cannot hold them; a quarantined raw record might)
         select = ", ".join(
-            f"CAST({duck_quote(c)} AS VARCHAR)" if pg_type(t) == "text" else duck_quote(c)
+            f"replace(CAST({duck_quote(c)} AS VARCHAR), chr(0), '')"
+            if pg_type(t) == "text"
+            else duck_quote(c)
             for c, t in columns
         )
         src.execute(
-            f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{duck_quote(table)}) TO "
+            f"COPY (SELECT {select} FROM {source}) TO "
             f"'{_sql_str(str(csv))}' (FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR '')"
         )
         copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
@@ -196,8 +209,7 @@ class PostgresTarget(EngineTarget):
             while chunk := fh.read(_CHUNK):
                 cp.write(chunk)
         csv.unlink()
-        n = src.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{duck_quote(table)}").fetchall()[0][0]
-        return int(n)
+        return int(src.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0])
 
     # --- publish / discard -------------------------------------------------------------------
     def publish(self, run_tag: str) -> None:

@@ -84,7 +84,7 @@ def test_spark_marts_equal_duckdb_marts_row_for_row(spark_build, duckdb_marts):
     assert_same_marts(duckdb_marts, got, "spark")
 
 
-RUN_DATABASES = ("raw", "staging", "intermediate", "marts", "semantic")
+RUN_DATABASES = ("raw", "quarantine", "audit", "staging", "intermediate", "marts", "semantic")
 
 
 def test_publication_switched_views_to_the_run(spark_build):
@@ -147,7 +147,7 @@ def test_a_discarded_run_leaves_the_published_run_served(spark_build, tmp_path):
     target = _target(spark_build)
     served = target.pointer()
     counts = target.ship(spark_build.settings.current_warehouse.resolve(), "failedrun")
-    assert counts["crm__accounts"] > 0
+    assert counts["raw.crm__accounts"] > 0
     (dbs,) = target.catalog_sql("show databases")
     assert "run_failedrun_raw" in {r[0] for r in dbs}
     target.discard("failedrun")
