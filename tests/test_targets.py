@@ -56,3 +56,10 @@ def test_server_targets_ship_every_loader_table_a_dbt_source_reads(tmp_path):
     assert ("quarantine", "rows") in tables and ("audit", "load_log") not in tables
     assert len(tables) == len(TABLES) + 3
     assert dict(tables[("audit", "reference_breaches")])["row_number"] == "BIGINT"
+
+
+def test_a_run_switches_every_schema_dbt_builds_and_the_shipped_ones():
+    from pipelines.targets import DBT_SCHEMAS, LOADER_SCHEMAS, RUN_LAYERS
+
+    assert {"staging", "intermediate", "marts", "semantic", "reference"} <= set(DBT_SCHEMAS)
+    assert RUN_LAYERS == (*LOADER_SCHEMAS, *DBT_SCHEMAS)

@@ -60,10 +60,29 @@ RAW_SCHEMA = "raw"
 #: The build file's schemas the loader writes (pipelines/warehouse/schema.py): the tables of
 #: these that dbt sources read are shipped to a server target (`shipped_tables`).
 LOADER_SCHEMAS = (RAW_SCHEMA, "quarantine", "audit")
-#: The schemas dbt builds (`dbt_project.yml` `+schema:`), besides the shipped ones. A target
-#: publishes the shipped schemas and these together (the staging views read the run's raw
-#: tables; exception triage reads quarantine and audit).
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "semantic")
+
+
+def _dbt_schemas(project_file: Path) -> tuple[str, ...]:
+    """Every `+schema:` of dbt_project.yml (models' layers and the seeds'), in file order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "+schema" and isinstance(value, str) and value not in found:
+                    found.append(value)
+                else:
+                    walk(value)
+
+    walk(yaml.safe_load(project_file.read_text()))
+    return tuple(found)
+
+
+#: The schemas dbt builds (`dbt_project.yml` `+schema:`: staging, intermediate, marts, semantic,
+#: the seeds' reference), besides the shipped ones. A target publishes the shipped schemas and
+#: these together (the staging views read the run's raw tables; exception triage reads
+#: quarantine and audit).
+DBT_SCHEMAS = _dbt_schemas(DBT_PROJECT_DIR / "dbt_project.yml")
 #: Every schema of a run on a server target, in the order they are switched.
 RUN_LAYERS = (*LOADER_SCHEMAS, *DBT_SCHEMAS)
 #: The dbt var carrying a run's schema prefix (profiles/sources/generate_schema_name read it).

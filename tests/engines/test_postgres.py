@@ -14,6 +14,7 @@ from engine_builds import Built, assert_same_marts, build, marts_of
 
 from pipelines.dbt_project import dbt_executable
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.targets import RUN_LAYERS
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def test_only_the_served_schemas_remain_and_the_reader_may_only_read(pg_build, p
 
     with contextlib.closing(pg_cluster.connect()) as con:
         schemas = {r[0] for r in con.execute("select nspname from pg_namespace").fetchall()}
-    assert {"raw", "quarantine", "audit", "staging", "intermediate", "marts", "semantic"} <= schemas
+    assert set(RUN_LAYERS) <= schemas  # raw, quarantine, audit, staging, …, marts, reference
     assert not [s for s in schemas if s.startswith(("run_", "old_"))]
     target = get_target(pg_build.settings)
     with contextlib.closing(target.read_connection()) as ro:
