@@ -64,7 +64,7 @@ def arr_by_dimension(
         "count(DISTINCT m.account_id) AS accounts, "
         "count(*) FILTER (WHERE m.is_missing_fx_rate) AS missing_fx_rows "
         f"FROM {relation('marts', 'fct_mrr_by_plan_monthly')} AS m "
-        f"WHERE {period} AND {dims} GROUP BY ALL ORDER BY m.month, breakdown",
+        f"WHERE {period} AND {dims} GROUP BY 1, 2 ORDER BY m.month, breakdown",
         [*p1, *p2],
     )
 
@@ -90,7 +90,7 @@ def arr_accounts(
         f"FROM {relation('marts', 'fct_mrr_by_plan_monthly')} AS m "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a ON a.account_id = m.account_id "
         f"WHERE m.month = ? AND coalesce(m.{col}, 'unknown') = ? AND {dims} "
-        "GROUP BY ALL ORDER BY arr_usd DESC NULLS LAST, m.account_id",
+        "GROUP BY 1, 2, 3, 4 ORDER BY arr_usd DESC NULLS LAST, m.account_id",
         [month, value, *params],
     )
 
@@ -179,7 +179,7 @@ def revenue_by_family_in_period(
         "SELECT r.month, r.product_family, sum(r.recognized_usd) AS recognized_usd "
         f"FROM {relation('marts', 'fct_revenue_schedule')} AS r "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a ON a.account_id = r.account_id "
-        f"WHERE {period} AND {fam} AND {dims} GROUP BY ALL ORDER BY r.month, 2",
+        f"WHERE {period} AND {fam} AND {dims} GROUP BY 1, 2 ORDER BY r.month, 2",
         [*p1, product_family, product_family, *p2],
     )
 
