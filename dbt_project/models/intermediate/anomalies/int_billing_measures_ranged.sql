@@ -11,54 +11,15 @@
 -- months since the account's first month of the measure, expected_high also covers 1.25 × the largest
 -- value of the same calendar month
 -- of earlier years (a yearly peak is not an anomaly). Fewer than 6 months of history: no range.
+-- The statistics of each centre's history come from the macro billing_history_ranges (macros/anomalies.sql):
+-- bounded work at any scale, one implementation per engine family, equal row for row.
 with m as (
     select * from {{ ref('int_billing_measures_monthly') }}
 ),
 
-pairs as (
-    select
-        m.account_id,
-        m.measure,
-        m.month,
-        h.month as history_month,
-        h.observed as history_value,
-        h.month >= cast({{ dbt.dateadd('month', -12, 'm.month') }} as date) as is_recent,
-        h.month >= cast({{ dbt.dateadd('month', -3, 'm.month') }} as date) as is_last_3
-    from m
-    inner join m as h
-        on m.account_id = h.account_id
-            and h.measure = case when m.measure = 'credit_notes' then 'invoice_total' else m.measure end
-            and h.month < m.month
-),
-
-centre as (
-    select
-        account_id,
-        measure,
-        month,
-        sum(case when is_recent then 1 else 0 end) as history_months,
-        {{ months_between('min(history_month)', 'month') }} as months_known,
-        {{ median('case when is_recent then history_value end', 4) }} as median_value,
-        {{ median('case when is_last_3 then history_value end', 4) }} as recent_median
-    from pairs
-    group by account_id, measure, month
-),
-
-spread as (
-    select
-        p.account_id,
-        p.measure,
-        p.month,
-        {{ median('case when p.is_recent then abs(p.history_value - c.median_value) end', 4) }} as mad_value,
-        max(
-            case when extract(month from p.history_month) = extract(month from p.month) then p.history_value end
-        ) as same_month_max
-    from pairs as p
-    inner join centre as c
-        on p.account_id = c.account_id
-            and p.measure = c.measure
-            and p.month = c.month
-    group by p.account_id, p.measure, p.month
+history as (
+    -- per judged account-month: history_months, median_value, recent_median, mad_value, same_month_max, first_month
+    {{ billing_history_ranges('m') }}
 ),
 
 explained as (
@@ -82,36 +43,36 @@ select
     m.measure,
     m.observed,
     m.row_ids,
-    c.history_months,
-    c.median_value,
+    s.history_months,
+    s.median_value,
     s.mad_value,
-    c.months_known >= 24 as is_seasonal,
+    {{ months_between('s.first_month', 'm.month') }} >= 24 as is_seasonal,
     cast(
         case
             when m.measure = 'credit_notes' then 0
-            when c.median_value - 5 * 1.4826 * s.mad_value > 0 then c.median_value - 5 * 1.4826 * s.mad_value
+            when s.median_value - 5 * 1.4826 * s.mad_value > 0 then s.median_value - 5 * 1.4826 * s.mad_value
             else 0
         end as decimal(18, 2)
     ) as expected_low,
     cast(
         greatest(
-            c.median_value
-            + case when 5 * 1.4826 * s.mad_value > 2.5 * c.median_value then 5 * 1.4826 * s.mad_value else 2.5 * c.median_value end,
-            coalesce(c.recent_median, 0) * 3.5,
-            case when c.months_known >= 24 and m.measure <> 'credit_notes' then coalesce(s.same_month_max, 0) * 1.25 else 0 end
+            s.median_value
+            + case when 5 * 1.4826 * s.mad_value > 2.5 * s.median_value then 5 * 1.4826 * s.mad_value else 2.5 * s.median_value end,
+            coalesce(s.recent_median, 0) * 3.5,
+            case
+                when {{ months_between('s.first_month', 'm.month') }} >= 24 and m.measure <> 'credit_notes'
+                    then coalesce(s.same_month_max, 0) * 1.25
+                else 0
+            end
         ) as decimal(18, 2)
     ) as expected_high,
     coalesce(x.account_id is not null and m.measure <> 'credit_notes', false) as is_explained
 from m
-inner join centre as c
-    on m.account_id = c.account_id
-        and m.measure = c.measure
-        and m.month = c.month
-inner join spread as s
+inner join history as s
     on m.account_id = s.account_id
         and m.measure = s.measure
         and m.month = s.month
 left join explained as x
     on m.account_id = x.account_id
         and m.month = x.month
-where c.history_months >= 6 and m.measure <> 'invoice_total'
+where s.history_months >= 6 and m.measure <> 'invoice_total'
