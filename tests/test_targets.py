@@ -63,3 +63,21 @@ def test_a_run_switches_every_schema_dbt_builds_and_the_shipped_ones():
 
     assert {"staging", "intermediate", "marts", "semantic", "reference"} <= set(DBT_SCHEMAS)
     assert RUN_LAYERS == (*LOADER_SCHEMAS, *DBT_SCHEMAS)
+
+
+def test_dbt_names_fit_postgres_identifiers():
+    """PostgreSQL cuts identifiers at 63 bytes, and dbt-postgres refuses a relation named
+    longer (a unit test's temporary relation is named after the test): keep them short."""
+    import yaml
+
+    from pipelines.paths import DBT_PROJECT_DIR
+
+    long = []
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests") or []:
+            if len(test["name"]) > 63:
+                long.append(test["name"])
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.sql"):
+        if len(path.stem) > 63:
+            long.append(path.stem)
+    assert not long, f"names longer than 63 characters: {long}"
