@@ -62,7 +62,7 @@ def test_a_run_switches_every_schema_dbt_builds_and_the_shipped_ones():
     from pipelines.targets import DBT_SCHEMAS, LOADER_SCHEMAS, RUN_LAYERS
 
     assert {"staging", "intermediate", "marts", "semantic", "reference"} <= set(DBT_SCHEMAS)
-    assert RUN_LAYERS == (*LOADER_SCHEMAS, *DBT_SCHEMAS)
+    assert (*LOADER_SCHEMAS, *DBT_SCHEMAS) == RUN_LAYERS
 
 
 def test_dbt_names_fit_postgres_identifiers():
