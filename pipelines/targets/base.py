@@ -143,6 +143,20 @@ class EngineTarget(abc.ABC):
         """Extra environment variables of the dbt invocation."""
         return {}
 
+    #: whether the renewal-risk step can read its features from the run's schemas and write
+    #: its two marts into them (`read_table`, `write_tables`); otherwise it is skipped there
+    runs_model_steps: ClassVar[bool] = False
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """Copy the run's `<schema>.<table>` (built by dbt there) into DuckDB connection `into`
+        as `<schema>.<table>`, with the DuckDB types holding the same values; its rows."""
+        raise NotImplementedError(f"{self.name} does not read tables back")
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Copy DuckDB `src`'s `<schema>.<table>`s into the run's schemas (replacing them),
+        before publication; {"<schema>.<table>": rows}."""
+        raise NotImplementedError(f"{self.name} does not take tables written outside dbt")
+
     @abc.abstractmethod
     def publish(self, run_tag: str) -> None:
         """Atomically serve the run's schemas under the published names; drop the old ones."""
@@ -195,6 +209,18 @@ def source_tables(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, tuple[str, .
             for t in src.get("tables") or []:
                 found.setdefault(schema, set()).add(str(t.get("identifier") or t["name"]))
     return {s: tuple(sorted(found[s])) for s in LOADER_SCHEMAS if s in found}
+
+
+def duckdb_columns(con: Any, schema: str, table: str) -> list[tuple[str, str]]:
+    """[(column, DuckDB type)] of one table of DuckDB connection `con`, in column order."""
+    return [
+        (c, t)
+        for c, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = $s AND table_name = $t ORDER BY column_index",
+            {"s": schema, "t": table},
+        ).fetchall()
+    ]
 
 
 def shipped_tables(con: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:

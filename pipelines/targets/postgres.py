@@ -35,6 +35,7 @@ from pipelines.targets.base import (
     EngineTarget,
     check_tag,
     duck_quote,
+    duckdb_columns,
     run_schema,
     shipped_tables,
 )
@@ -57,6 +58,34 @@ _SIMPLE_TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "BOOLEAN": "boolean",
 }
+
+
+_PG_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
+_DUCK_TYPES = {
+    "text": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "boolean": "BOOLEAN",
+}
+
+
+def duck_type(pg_format_type: str) -> str:
+    """A PostgreSQL column type (`format_type`) → the DuckDB type holding the same values
+    (reading a table back: renewal risk's features); other types as VARCHAR."""
+    t = pg_format_type.lower()
+    if m := _PG_NUMERIC.match(t):
+        return f"DECIMAL({m[1]},{m[2]})"
+    if t == "numeric":  # no declared precision: what dbt writes for an uncast sum
+        return "DECIMAL(38,10)"
+    if t.startswith("character varying") or t.startswith("character("):
+        return "VARCHAR"
+    return _DUCK_TYPES.get(t, "VARCHAR")
 
 
 def pg_type(duckdb_type: str) -> str:
@@ -210,6 +239,57 @@ class PostgresTarget(EngineTarget):
                 cp.write(chunk)
         csv.unlink()
         return int(src.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0])
+
+    # --- tables written outside dbt (renewal risk) --------------------------------------------
+    runs_model_steps: ClassVar[bool] = True
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """`COPY … TO STDOUT` of the run's table into a temporary CSV file that DuckDB loads
+        into a table of the same columns and matching types (quoted empty strings stay
+        strings, unquoted empties are NULL)."""
+        source = run_schema(run_tag, schema)
+        with tempfile.TemporaryDirectory(prefix="subops-read-") as tmp, self.connect() as pg:
+            columns = pg.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum",
+                (source, table),
+            ).fetchall()
+            if not columns:
+                raise RuntimeError(
+                    f"{source}.{table} does not exist on {self.describe()}: the dbt step did not "
+                    "build it — see the run's dbt log"
+                )
+            csv = Path(tmp) / "table.csv"
+            copy = sql.SQL("COPY {} TO STDOUT (FORMAT csv)").format(sql.Identifier(source, table))
+            with pg.cursor() as cur, cur.copy(copy) as cp, csv.open("wb") as fh:
+                for chunk in cp:
+                    fh.write(chunk)
+            target = f"{duck_quote(schema)}.{duck_quote(table)}"
+            into.execute(f"CREATE SCHEMA IF NOT EXISTS {duck_quote(schema)}")
+            ddl = ", ".join(f"{duck_quote(c)} {duck_type(t)}" for c, t in columns)
+            into.execute(f"CREATE OR REPLACE TABLE {target} ({ddl})")
+            into.execute(
+                f"COPY {target} FROM '{_sql_str(str(csv))}' "
+                "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)"
+            )
+            return int(into.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Each DuckDB table into the run's schema (dropped first), by COPY, in one
+        transaction; the publication's grants cover them."""
+        counts: dict[str, int] = {}
+        with tempfile.TemporaryDirectory(prefix="subops-write-") as tmp, self.connect() as pg:
+            for schema, table in tables:
+                target = run_schema(run_tag, schema)
+                pg.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target, table)))
+                counts[f"{schema}.{table}"] = self._copy_table(
+                    src, pg, schema, target, table, duckdb_columns(src, schema, table), Path(tmp)
+                )
+            pg.commit()
+        return counts
 
     # --- publish / discard -------------------------------------------------------------------
     def publish(self, run_tag: str) -> None:

@@ -35,7 +35,8 @@ def _served_marts(pg_cluster, user: str | None = None) -> dict:
 def test_postgres_marts_equal_duckdb_marts_row_for_row(pg_build, pg_cluster, duckdb_marts):
     got = _served_marts(pg_cluster)
     assert len(duckdb_marts) >= 20
-    assert_same_marts(duckdb_marts, got, "postgres")
+    assert {"account_health", "model_quality"} <= set(got)  # renewal risk runs there too
+    assert_same_marts(duckdb_marts, got, "postgres", absent=frozenset())
 
 
 def test_only_the_served_schemas_remain_and_the_reader_may_only_read(pg_build, pg_cluster):
