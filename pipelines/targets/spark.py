@@ -46,6 +46,7 @@ from pipelines.targets.base import (
     EngineTarget,
     check_tag,
     duck_quote,
+    duckdb_columns,
     run_schema,
     shipped_tables,
 )
@@ -187,6 +188,52 @@ class SparkTarget(EngineTarget):
                 path = out / schema / table / "data.parquet"
                 counts[f"{schema}.{table}"] = _write_parquet(src, schema, table, columns, path)
         self._child("register", run_tag=run_tag, raw_dir=str(out), tables=sorted(tables))
+        return counts
+
+    # --- tables written outside dbt (renewal risk) --------------------------------------------
+    runs_model_steps: ClassVar[bool] = True
+
+    def table_dir(self, run_tag: str, schema: str, table: str) -> Path:
+        """Where dbt wrote the run's `<schema>.<table>`: the session's default location of a
+        managed table (`<warehouse>/<database>.db/<table>`)."""
+        return self.folder / "warehouse" / f"{run_schema(run_tag, schema)}.db" / table
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """The run's table's Parquet files read by DuckDB straight from the warehouse folder (no
+        JVM; the metastore is not opened); timestamps as the UTC wall time."""
+        folder = self.table_dir(run_tag, schema, table)
+        files = sorted(folder.glob("*.parquet"))
+        if not files:
+            raise RuntimeError(
+                f"{run_schema(run_tag, schema)}.{table} has no Parquet files in {folder}: the "
+                "dbt step did not build it — see the run's dbt log"
+            )
+        scan = f"read_parquet({_duck_str(str(folder / '*.parquet'))})"
+        described = into.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        select = ", ".join(
+            f"CAST({duck_quote(c)} AS TIMESTAMP) AS {duck_quote(c)}"
+            if t.upper().startswith("TIMESTAMP")
+            else duck_quote(c)
+            for c, t, *_ in described
+        )
+        target = f"{duck_quote(schema)}.{duck_quote(table)}"
+        into.execute(f"CREATE SCHEMA IF NOT EXISTS {duck_quote(schema)}")
+        into.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {scan}")
+        return int(into.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Each DuckDB table as one Parquet file beside the run's shipped ones, then registered
+        in the run's database (child process: dbt has finished, the metastore is free)."""
+        counts: dict[str, int] = {}
+        registered = []
+        src.execute("SET TimeZone = 'UTC'")
+        for schema, table in tables:
+            path = self.raw_dir(run_tag) / schema / table / "data.parquet"
+            shutil.rmtree(path.parent, ignore_errors=True)
+            columns = duckdb_columns(src, schema, table)
+            counts[f"{schema}.{table}"] = _write_parquet(src, schema, table, columns, path)
+            registered.append([run_schema(run_tag, schema), table, str(path.parent)])
+        self._child("register_tables", run_tag=run_tag, tables=registered)
         return counts
 
     # --- publish / discard -------------------------------------------------------------------
@@ -387,6 +434,10 @@ def parquet_select(column: str, duckdb_type: str) -> str:
     return duck_quote(column)
 
 
+def _duck_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _write_parquet(
     con: duckdb.DuckDBPyConnection,
     schema: str,
@@ -456,6 +507,17 @@ def _op_register(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, An
     return {"tables": len(args["tables"])}
 
 
+def _op_register_tables(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
+    """Tables written outside dbt (renewal risk) into a run's database, over their files."""
+    for database, table, location in args["tables"]:
+        spark.sql(f"DROP TABLE IF EXISTS {_q(database)}.{_q(table)}")
+        spark.sql(
+            f"CREATE TABLE {_q(database)}.{_q(table)} USING parquet "
+            f"LOCATION {_path_literal(Path(location))}"
+        )
+    return {"tables": len(args["tables"])}
+
+
 def _published(folder: Path) -> set[str]:
     path = folder / POINTER
     p = json.loads(path.read_text()) if path.exists() else {}
@@ -519,6 +581,7 @@ def _op_sql(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
 
 _OPS = {
     "register": _op_register,
+    "register_tables": _op_register_tables,
     "publish": _op_publish,
     "discard": _op_discard,
     "sql": _op_sql,
