@@ -44,12 +44,15 @@ else:
     page = st.navigation(pages(allowed))
     try:
         sidebar.render(warehouse)
-    except duckdb.Error as err:  # an unreadable file: the page itself says why
+    except Exception as err:  # an unreadable file or server: the page itself says why
+        if not isinstance(err, duckdb.Error) and warehouse.served is None:
+            raise
         st.sidebar.caption(f"Filters unavailable: {type(err).__name__}")
     with st.sidebar:
         published = dt.datetime.fromtimestamp(warehouse.mtime_ns / 1e9, tz=dt.UTC)
         st.caption(
             f"Read-only view of `{warehouse.resolved.name}`, published "
             f"{published:%d %b %Y %H:%M} UTC."
+            + (f" Marts served by {warehouse.served.describe()}." if warehouse.served else "")
         )
     page.run()

@@ -23,26 +23,35 @@ from dashboards.lib import (
     queries_revenue,
     queries_risk,
 )
+from dashboards.lib.served import ServedMarts
 from pipelines.settings import get_settings
 
 
 @dataclass(frozen=True)
 class Warehouse:
-    """The published warehouse file as this rerun sees it."""
+    """The published warehouse file as this rerun sees it; `served`: read the marts from a
+    server target instead (SUBOPS_DASHBOARD_TARGET=postgres; the file still holds the audit
+    trail, and its mtime still versions the cache: a server build publishes it last)."""
 
     configured: Path
     resolved: Path
     mtime_ns: int
+    served: ServedMarts | None = None
 
 
 def locate() -> Warehouse | None:
     """The published warehouse, or None when nothing has been published at the configured path."""
-    configured = get_settings().current_warehouse
+    settings = get_settings()
+    configured = settings.current_warehouse
     try:
         resolved = configured.resolve(strict=True)
-        return Warehouse(configured, resolved, resolved.stat().st_mtime_ns)
+        mtime_ns = resolved.stat().st_mtime_ns
     except (FileNotFoundError, OSError):
         return None
+    served = None
+    if settings.dashboard_target != "duckdb":
+        served = ServedMarts.from_settings(settings, resolved)
+    return Warehouse(configured, resolved, mtime_ns, served)
 
 
 #: Every query a page may run, by name: the shared module's and the per-page modules'.
@@ -58,16 +67,19 @@ REGISTRY = {
 
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
-def _run(name: str, path: str, mtime_ns: int, args: tuple[Any, ...]) -> pd.DataFrame:
+def _run(
+    name: str, source: str | ServedMarts, mtime_ns: int, args: tuple[Any, ...]
+) -> pd.DataFrame:
     del mtime_ns  # part of the cache key only
-    return REGISTRY[name](Path(path), *args)
+    return REGISTRY[name](source if isinstance(source, ServedMarts) else Path(source), *args)
 
 
 def query(wh: Warehouse, name: str, *args: Any) -> pd.DataFrame:
     """Run the named query of `REGISTRY` on this build, cached."""
     if name not in REGISTRY:
         raise queries.NotAllowedError(f"unknown query {name!r}")
-    return _run(name, str(wh.resolved), wh.mtime_ns, tuple(args))
+    source = wh.served or str(wh.resolved)
+    return _run(name, source, wh.mtime_ns, tuple(args))
 
 
 def built_tables(wh: Warehouse) -> set[tuple[str, str]]:

@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from dashboards.lib.query_filters import period
+from dashboards.lib.served import ServedConnection, ServedMarts
 from pipelines.warehouse.readonly import connect_readonly
 
 #: The v1 public marts of docs/warehouse.md.
@@ -115,7 +116,10 @@ def _column(name: str, allowed: Iterable[str]) -> str:
 
 
 def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
-    """Run one statement and read it fully; DECIMAL stays Decimal, DATE stays date."""
+    """Run one statement and read it fully; DECIMAL stays Decimal, DATE stays date. On a
+    server target's connection (`served.ServedConnection`) the statement goes where it reads."""
+    if isinstance(con, ServedConnection):
+        return con.fetch(sql, params)
     return con.sql(sql, params=list(params)).to_arrow_table().to_pandas()
 
 
@@ -147,10 +151,19 @@ def release() -> None:
 
 
 @contextmanager
-def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(path: Path | ServedMarts) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the build's pooled read-only connection for a batch of statements, closed
     after. Cursors are per thread, so concurrent sessions never share one; statements use
-    qualified `schema.table` names (a cursor starts without the connection's search path)."""
+    qualified `schema.table` names (a cursor starts without the connection's search path).
+    `ServedMarts` (the marts served by a server target): a read-only connection there, beside
+    the published file's cursor for the audit trail (dashboards/lib/served.py)."""
+    if isinstance(path, ServedMarts):
+        with (
+            closing(_shared(path.build_file).cursor()) as cur,
+            closing(ServedConnection(path.read_connection(), cur)) as served,
+        ):
+            yield served  # type: ignore[misc]
+        return
     with closing(_shared(Path(path)).cursor()) as cur:
         yield cur
 
@@ -624,7 +637,7 @@ def mrr_by_segment(
         path,
         "SELECT segment, region, count(*) FILTER (WHERE status = 'active') AS active_accounts, "
         f"sum(current_mrr_usd) AS current_mrr_usd FROM {relation('marts', 'dim_accounts')} "
-        f"{clause} GROUP BY ALL ORDER BY current_mrr_usd DESC NULLS LAST",
+        f"{clause} GROUP BY 1, 2 ORDER BY current_mrr_usd DESC NULLS LAST",
         params,
     )
 
@@ -640,7 +653,7 @@ def billing_exception_summary(path: Path) -> pd.DataFrame:
         path,
         "SELECT exception_type, count(*) AS exceptions, sum(leakage_usd) AS leakage_usd "
         f"FROM {relation('marts', 'billing_exceptions')} "
-        "GROUP BY ALL ORDER BY exceptions DESC, exception_type",
+        "GROUP BY 1 ORDER BY exceptions DESC, exception_type",
     )
 
 

@@ -161,7 +161,7 @@ def vendor_spend(
         "sum(amount_without_approved_po_usd) AS amount_without_approved_po_usd, "
         "sum(missing_fx_bills) AS missing_fx_bills "
         f"FROM {relation('marts', 'vendor_spend_monthly')} WHERE {where} "
-        "GROUP BY ALL ORDER BY amount_usd DESC NULLS LAST, vendor_id, cost_type",
+        "GROUP BY 1, 2, 3, 4, 5 ORDER BY amount_usd DESC NULLS LAST, vendor_id, cost_type",
         params,
     )
 
@@ -212,7 +212,7 @@ def vendor_spend_months(
         "sum(bills_without_approved_po) AS bills_without_approved_po, "
         "sum(amount_without_approved_po_usd) AS amount_without_approved_po_usd "
         f"FROM {relation('marts', 'vendor_spend_monthly')} WHERE {where} "
-        "GROUP BY ALL ORDER BY month, cost_type",
+        "GROUP BY 1, 2 ORDER BY month, cost_type",
         params,
     )
 

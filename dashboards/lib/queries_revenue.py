@@ -2,8 +2,9 @@
 
 Same rules as `queries`: pooled read-only connections, allow-listed relations and columns,
 user values (months, segment, region, product family, accounts, cohorts) only as bound
-parameters. A dimension filter of None means all of it, bound as `(? IS NULL OR col = ?)` so one
-statement serves every combination. Every amount is a mart column or a sum of an additive `_usd`
+parameters. A dimension filter of None means all of it, bound as `(?::VARCHAR IS NULL OR
+col = ?)` (typed: PostgreSQL must know each parameter's type) so one statement serves every
+combination. Every amount is a mart column or a sum of an additive `_usd`
 column over the mart's rows; ratios (gross margin %, retention) are the marts' own.
 """
 
@@ -64,7 +65,7 @@ def arr_by_dimension(
         "count(DISTINCT m.account_id) AS accounts, "
         "count(*) FILTER (WHERE m.is_missing_fx_rate) AS missing_fx_rows "
         f"FROM {relation('marts', 'fct_mrr_by_plan_monthly')} AS m "
-        f"WHERE {period} AND {dims} GROUP BY ALL ORDER BY m.month, breakdown",
+        f"WHERE {period} AND {dims} GROUP BY 1, 2 ORDER BY m.month, breakdown",
         [*p1, *p2],
     )
 
@@ -90,7 +91,7 @@ def arr_accounts(
         f"FROM {relation('marts', 'fct_mrr_by_plan_monthly')} AS m "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a ON a.account_id = m.account_id "
         f"WHERE m.month = ? AND coalesce(m.{col}, 'unknown') = ? AND {dims} "
-        "GROUP BY ALL ORDER BY arr_usd DESC NULLS LAST, m.account_id",
+        "GROUP BY 1, 2, 3, 4 ORDER BY arr_usd DESC NULLS LAST, m.account_id",
         [month, value, *params],
     )
 
@@ -172,14 +173,14 @@ def revenue_by_family_in_period(
     """Σ recognized_usd of fct_revenue_schedule per month and product family within the period,
     the accounts' segment and region and the family filter."""
     period, p1 = qf.period("r.month", start, end)
-    fam = "(? IS NULL OR r.product_family = ?)"
+    fam = "(?::VARCHAR IS NULL OR r.product_family = ?)"
     dims, p2 = qf.dims("a", segment=segment, region=region)
     return read(
         path,
         "SELECT r.month, r.product_family, sum(r.recognized_usd) AS recognized_usd "
         f"FROM {relation('marts', 'fct_revenue_schedule')} AS r "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a ON a.account_id = r.account_id "
-        f"WHERE {period} AND {fam} AND {dims} GROUP BY ALL ORDER BY r.month, 2",
+        f"WHERE {period} AND {fam} AND {dims} GROUP BY 1, 2 ORDER BY r.month, 2",
         [*p1, product_family, product_family, *p2],
     )
 
@@ -204,8 +205,8 @@ def invoices_in_period(
         "i.amount, i.amount_usd, i.line_count "
         f"FROM {relation('marts', 'fct_invoices')} AS i "
         f"LEFT JOIN {relation('marts', 'dim_accounts')} AS a ON a.account_id = i.account_id "
-        f"WHERE {period} AND {dims} AND (? IS NULL OR i.account_id = ?) "
-        "AND (? IS NULL OR date_trunc('month', i.invoice_date) = ?) "
+        f"WHERE {period} AND {dims} AND (?::VARCHAR IS NULL OR i.account_id = ?) "
+        "AND (?::DATE IS NULL OR date_trunc('month', i.invoice_date) = ?) "
         "ORDER BY i.invoice_date DESC, i.invoice_key LIMIT ?",
         [*p1, *p2, account_id, account_id, month, month, int(limit)],
     )
@@ -267,7 +268,7 @@ def cohort_view(path: Path, view: str = "logo", through: dt.date | None = None) 
     return read(
         path,
         f"SELECT cohort_month, month, months_since_start, active_accounts, {extra}, "
-        f"{value} AS value FROM {relation('marts', table)} WHERE (? IS NULL OR month <= ?) "
+        f"{value} AS value FROM {relation('marts', table)} WHERE (?::DATE IS NULL OR month <= ?) "
         "ORDER BY cohort_month, months_since_start",
         [through, through],
     )

@@ -93,6 +93,16 @@ def guarded(page: Callable[[Warehouse], None]) -> None:
             f"{type(err).__name__}: {err}",
             icon=":material/error:",
         )
+    except Exception as err:  # the served marts' server (SUBOPS_DASHBOARD_TARGET) refused
+        if wh.served is None or not (
+            isinstance(err, RuntimeError) or type(err).__module__.startswith("psycopg")
+        ):
+            raise
+        st.error(
+            f"A query on the marts served by {wh.served.describe()} failed. "
+            f"{type(err).__name__}: {err}",
+            icon=":material/error:",
+        )
 
 
 def has(wh: Warehouse, table: str, schema: str = "marts") -> bool:

@@ -1,9 +1,10 @@
 """Build targets: the engine dbt runs on and serves the marts from (`SUBOPS_TARGET`).
 
 `duckdb` (default): the build file is the warehouse, as always. `postgres` and `spark`: the
-validated raw tables are shipped from the DuckDB build file to the engine, dbt builds there into
-per-run schemas, and publication switches them in atomically. The contract: `base.py`.
-Engines' modules are imported only when chosen (their client libraries are optional extras).
+validated raw tables (and the loader tables dbt reads) are shipped from the DuckDB build file to
+the engine, dbt builds there into per-run schemas, and publication switches them in atomically.
+The contract: `base.py`. Engines' modules are imported only when chosen (their client libraries
+are optional extras).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import importlib
 from pipelines.settings import Settings
 from pipelines.targets.base import (
     DBT_SCHEMAS,
+    LOADER_SCHEMAS,
     RAW_SCHEMA,
     RUN_LAYERS,
     SCHEMA_PREFIX_VAR,
@@ -34,6 +36,7 @@ EXTRAS = {"postgres": "postgres", "spark": "spark"}
 
 __all__ = [
     "DBT_SCHEMAS",
+    "LOADER_SCHEMAS",
     "RAW_SCHEMA",
     "RUN_LAYERS",
     "SCHEMA_PREFIX_VAR",

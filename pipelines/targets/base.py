@@ -5,17 +5,20 @@ run's *build file* (`raw`, `quarantine`, `audit` schemas), exactly as with the d
 A **server target** (PostgreSQL, Spark) then takes over for dbt:
 
 1. ``ship(build_file, run_tag)`` copies the tables dbt reads from the build file into the engine,
-   under the run's own schema set: every table of DuckDB schema ``raw`` (named
-   ``<source>__<table>``, the dbt sources; `RAW_SCHEMA`) into schema ``run_schema(run_tag, "raw")``
-   with the same table and column names and types that hold the same values (DECIMAL stays
-   DECIMAL with its precision and scale, DATE, TIMESTAMP, BOOLEAN, BIGINT, VARCHAR; `_extra` is
-   text). dbt reads nothing else from the build file today (no seeds; the dbt sources yml,
-   rendered by `pipelines/contract/dbt_sources.py`, name only schema ``raw``). `ship` first drops
-   whatever a previous attempt with the same tag left behind, so it can be re-run.
+   under the run's own schema set: every table a dbt source reads from a loader schema
+   (`LOADER_SCHEMAS`: ``raw`` — the contract's ``<source>__<table>``, sources yml rendered by
+   `pipelines/contract/dbt_sources.py` — and the loader's ``quarantine.rows``/``files`` and
+   ``audit.reference_breaches``, `dbt_project/models/staging/loader/_loader__sources.yml`;
+   `shipped_tables`) into schema ``run_schema(run_tag, <schema>)``, with the same table and column
+   names and types that hold the same values (DECIMAL stays DECIMAL with its precision and scale,
+   DATE, TIMESTAMP, BOOLEAN, BIGINT, VARCHAR; `_extra` is text). The set is derived from the
+   sources yml, so a model that starts reading another loader table gets it shipped. `ship` first
+   drops whatever a previous attempt with the same tag left behind, so it can be re-run.
 2. ``dbt_args(run_tag)`` → the extra dbt CLI arguments: ``["--target", "<profile output>"]``
    (the outputs of `dbt_project/profiles.yml`); ``dbt_vars(run_tag)`` → extra ``--vars`` merged
    into the build's vars: at least ``{"schema_prefix": run_prefix(run_tag)}``, which makes every
-   dbt schema (sources' ``raw`` included: the sources yml reads the var) ``<prefix><layer>``, e.g.
+   dbt schema (the loader sources' ``raw``, ``quarantine``, ``audit`` included: their yml reads
+   the var) ``<prefix><layer>``, e.g.
    ``run_1a2b3c4d_marts``; plus connection details that are not secret. ``dbt_env(run_tag)`` →
    environment variables dbt needs (set around the dbt invocation; the process's own environment
    is inherited anyway, so secrets already exported there need not be repeated).
@@ -42,19 +45,46 @@ engine's client libraries are needed only when it is chosen).
 from __future__ import annotations
 
 import abc
+import functools
 import re
 from pathlib import Path
 from typing import Any, ClassVar
 
+import yaml
+
+from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.settings import Settings
 
-#: The DuckDB schema whose tables are the dbt sources (shipped to a server target).
+#: The DuckDB schema of the contract's validated tables (dbt sources `<source>.<table>`).
 RAW_SCHEMA = "raw"
-#: The schemas dbt builds (`dbt_project.yml` `+schema:`), besides the shipped `raw`. A target
-#: publishes `raw` and these together (the staging views read the run's raw tables).
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "semantic")
+#: The build file's schemas the loader writes (pipelines/warehouse/schema.py): the tables of
+#: these that dbt sources read are shipped to a server target (`shipped_tables`).
+LOADER_SCHEMAS = (RAW_SCHEMA, "quarantine", "audit")
+
+
+def _dbt_schemas(project_file: Path) -> tuple[str, ...]:
+    """Every `+schema:` of dbt_project.yml (models' layers and the seeds'), in file order."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "+schema" and isinstance(value, str) and value not in found:
+                    found.append(value)
+                else:
+                    walk(value)
+
+    walk(yaml.safe_load(project_file.read_text()))
+    return tuple(found)
+
+
+#: The schemas dbt builds (`dbt_project.yml` `+schema:`: staging, intermediate, marts, semantic,
+#: the seeds' reference), besides the shipped ones. A target publishes the shipped schemas and
+#: these together (the staging views read the run's raw tables; exception triage reads
+#: quarantine and audit).
+DBT_SCHEMAS = _dbt_schemas(DBT_PROJECT_DIR / "dbt_project.yml")
 #: Every schema of a run on a server target, in the order they are switched.
-RUN_LAYERS = (RAW_SCHEMA, *DBT_SCHEMAS)
+RUN_LAYERS = (*LOADER_SCHEMAS, *DBT_SCHEMAS)
 #: The dbt var carrying a run's schema prefix (profiles/sources/generate_schema_name read it).
 SCHEMA_PREFIX_VAR = "schema_prefix"
 
@@ -98,7 +128,8 @@ class EngineTarget(abc.ABC):
 
     @abc.abstractmethod
     def ship(self, build_file: Path, run_tag: str) -> dict[str, int]:
-        """Copy the build file's `raw` tables into the run's raw schema; {table: rows}."""
+        """Copy the build file's tables that dbt sources read (`shipped_tables`) into the run's
+        schemas; {"<schema>.<table>": rows}."""
 
     def dbt_args(self, run_tag: str) -> list[str]:
         """Extra `dbt` CLI arguments (the profile output)."""
@@ -111,6 +142,20 @@ class EngineTarget(abc.ABC):
     def dbt_env(self, run_tag: str) -> dict[str, str]:
         """Extra environment variables of the dbt invocation."""
         return {}
+
+    #: whether the renewal-risk step can read its features from the run's schemas and write
+    #: its two marts into them (`read_table`, `write_tables`); otherwise it is skipped there
+    runs_model_steps: ClassVar[bool] = False
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """Copy the run's `<schema>.<table>` (built by dbt there) into DuckDB connection `into`
+        as `<schema>.<table>`, with the DuckDB types holding the same values; its rows."""
+        raise NotImplementedError(f"{self.name} does not read tables back")
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Copy DuckDB `src`'s `<schema>.<table>`s into the run's schemas (replacing them),
+        before publication; {"<schema>.<table>": rows}."""
+        raise NotImplementedError(f"{self.name} does not take tables written outside dbt")
 
     @abc.abstractmethod
     def publish(self, run_tag: str) -> None:
@@ -145,15 +190,57 @@ def duck_quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_tables(con: Any) -> dict[str, list[tuple[str, str]]]:
-    """{table: [(column, DuckDB type)]} of the build file's `raw` schema, in column order: what
-    every server target ships (`con` is a DuckDB connection to the build file)."""
+#: `{{ var('schema_prefix', '') }}raw` → `raw`: the run prefix a source's schema carries
+_JINJA = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+@functools.cache
+def source_tables(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, tuple[str, ...]]:
+    """{loader schema: (table identifiers)} that the dbt project's sources read, from every
+    sources yml under `models/` (a source's schema without its `schema_prefix` expression;
+    a table's `identifier`, else its name). Sources over other schemas are not shipped."""
+    found: dict[str, set[str]] = {}
+    for path in sorted((project_dir / "models").rglob("*.yml")):
+        doc = yaml.safe_load(path.read_text()) or {}
+        for src in doc.get("sources") or []:
+            schema = _JINJA.sub("", str(src.get("schema") or src["name"])).strip()
+            if schema not in LOADER_SCHEMAS:
+                continue
+            for t in src.get("tables") or []:
+                found.setdefault(schema, set()).add(str(t.get("identifier") or t["name"]))
+    return {s: tuple(sorted(found[s])) for s in LOADER_SCHEMAS if s in found}
+
+
+def duckdb_columns(con: Any, schema: str, table: str) -> list[tuple[str, str]]:
+    """[(column, DuckDB type)] of one table of DuckDB connection `con`, in column order."""
+    return [
+        (c, t)
+        for c, t in con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE schema_name = $s AND table_name = $t ORDER BY column_index",
+            {"s": schema, "t": table},
+        ).fetchall()
+    ]
+
+
+def shipped_tables(con: Any) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """{(schema, table): [(column, DuckDB type)]} in column order: every loader table a dbt
+    source reads (`source_tables`), what every server target ships (`con`: a DuckDB connection
+    to the build file). A source table missing from the build file is an error naming it."""
     rows = con.execute(
-        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
-        "WHERE schema_name = $s ORDER BY table_name, column_index",
-        {"s": RAW_SCHEMA},
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE list_contains($s, schema_name) ORDER BY schema_name, table_name, column_index",
+        {"s": list(LOADER_SCHEMAS)},
     ).fetchall()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for table, column, dtype in rows:
-        out.setdefault(table, []).append((column, dtype))
-    return out
+    present: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, dtype in rows:
+        present.setdefault((schema, table), []).append((column, dtype))
+    wanted = [(s, t) for s, tables in source_tables().items() for t in tables]
+    missing = [f"{s}.{t}" for s, t in wanted if (s, t) not in present]
+    if missing:
+        raise RuntimeError(
+            f"the dbt sources read {', '.join(missing)}, which the build file does not hold: "
+            "the loader writes no such table — fix the source's schema/identifier in the sources "
+            "yml under dbt_project/models/"
+        )
+    return {key: present[key] for key in wanted}

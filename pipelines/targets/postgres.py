@@ -1,8 +1,10 @@
 """PostgreSQL as the build target (`SUBOPS_TARGET=postgres`; docs/engines.md).
 
-Ship: each `raw` table of the DuckDB build file is written by DuckDB to a temporary CSV file
-(every value quoted, NULL unquoted and empty: PostgreSQL's CSV tells them apart) and streamed
-into `run_<tag>_raw` with `COPY … FROM STDIN` through psycopg — one transaction per run.
+Ship: each table of the DuckDB build file that a dbt source reads (`base.shipped_tables`: the
+`raw` tables, `quarantine.rows`/`files`, `audit.reference_breaches`) is written by DuckDB to a
+temporary CSV file (every value quoted, NULL unquoted and empty: PostgreSQL's CSV tells them
+apart) and streamed into `run_<tag>_<schema>` with `COPY … FROM STDIN` through psycopg — one
+transaction per run.
 Publish: one transaction renames the served schemas away (`marts` → `old_<tag>_marts`, …) and
 the run's to the served names (`run_<tag>_marts` → `marts`, …), grants the read-only role
 SELECT on them, commits, then drops the old ones. Views follow a rename (PostgreSQL binds them
@@ -28,13 +30,14 @@ import psycopg
 from psycopg import sql
 
 from pipelines.targets.base import (
-    RAW_SCHEMA,
+    LOADER_SCHEMAS,
     RUN_LAYERS,
     EngineTarget,
     check_tag,
     duck_quote,
-    raw_tables,
+    duckdb_columns,
     run_schema,
+    shipped_tables,
 )
 
 PASSWORD_ENV = "SUBOPS_PG_PASSWORD"
@@ -55,6 +58,34 @@ _SIMPLE_TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
     "BOOLEAN": "boolean",
 }
+
+
+_PG_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
+_DUCK_TYPES = {
+    "text": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+    "boolean": "BOOLEAN",
+}
+
+
+def duck_type(pg_format_type: str) -> str:
+    """A PostgreSQL column type (`format_type`) → the DuckDB type holding the same values
+    (reading a table back: renewal risk's features); other types as VARCHAR."""
+    t = pg_format_type.lower()
+    if m := _PG_NUMERIC.match(t):
+        return f"DECIMAL({m[1]},{m[2]})"
+    if t == "numeric":  # no declared precision: what dbt writes for an uncast sum
+        return "DECIMAL(38,10)"
+    if t.startswith("character varying") or t.startswith("character("):
+        return "VARCHAR"
+    return _DUCK_TYPES.get(t, "VARCHAR")
 
 
 def pg_type(duckdb_type: str) -> str:
@@ -143,9 +174,9 @@ class PostgresTarget(EngineTarget):
 
     # --- ship ----------------------------------------------------------------------------
     def ship(self, build_file: Path, run_tag: str) -> dict[str, int]:
-        """Copy the build file's raw tables into `run_<tag>_raw` (dropping the run's schemas,
-        and any other unpublished run's, first: one writer at a time, so they are orphans)."""
-        schema = run_schema(run_tag, RAW_SCHEMA)
+        """Copy the build file's source tables into `run_<tag>_<schema>` (dropping the run's
+        schemas, and any other unpublished run's, first: one writer at a time, so they are
+        orphans)."""
         counts: dict[str, int] = {}
         with (
             contextlib.closing(duckdb.connect(str(build_file), read_only=True)) as src,
@@ -154,9 +185,15 @@ class PostgresTarget(EngineTarget):
         ):
             self._drop_run_schemas(pg, None)
             self._ensure_reader(pg)
-            pg.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-            for table, columns in raw_tables(src).items():
-                counts[table] = self._copy_table(src, pg, schema, table, columns, Path(tmp))
+            tables = shipped_tables(src)
+            for schema in LOADER_SCHEMAS:  # all of them: publication switches them all
+                pg.execute(
+                    sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(run_schema(run_tag, schema)))
+                )
+            for (schema, table), columns in tables.items():
+                counts[f"{schema}.{table}"] = self._copy_table(
+                    src, pg, schema, run_schema(run_tag, schema), table, columns, Path(tmp)
+                )
             pg.commit()
         return counts
 
@@ -164,6 +201,7 @@ class PostgresTarget(EngineTarget):
         self,
         src: duckdb.DuckDBPyConnection,
         pg: psycopg.Connection,
+        src_schema: str,
         schema: str,
         table: str,
         columns: list[tuple[str, str]],
@@ -179,14 +217,18 @@ class PostgresTarget(EngineTarget):
                 ),
             )
         )
-        csv = tmp / f"{table}.csv"
-        # types PostgreSQL gets as text travel in DuckDB's own text form
+        csv = tmp / f"{src_schema}.{table}.csv"
+        source = f"{duck_quote(src_schema)}.{duck_quote(table)}"
+        # types PostgreSQL gets as text travel in DuckDB's own text form, without NUL
+        # characters (PostgreSQL's text cannot hold them; a quarantined raw record might)
         select = ", ".join(
-            f"CAST({duck_quote(c)} AS VARCHAR)" if pg_type(t) == "text" else duck_quote(c)
+            f"replace(CAST({duck_quote(c)} AS VARCHAR), chr(0), '')"
+            if pg_type(t) == "text"
+            else duck_quote(c)
             for c, t in columns
         )
         src.execute(
-            f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{duck_quote(table)}) TO "
+            f"COPY (SELECT {select} FROM {source}) TO "
             f"'{_sql_str(str(csv))}' (FORMAT csv, HEADER false, FORCE_QUOTE *, NULLSTR '')"
         )
         copy = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
@@ -196,8 +238,58 @@ class PostgresTarget(EngineTarget):
             while chunk := fh.read(_CHUNK):
                 cp.write(chunk)
         csv.unlink()
-        n = src.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{duck_quote(table)}").fetchall()[0][0]
-        return int(n)
+        return int(src.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0])
+
+    # --- tables written outside dbt (renewal risk) --------------------------------------------
+    runs_model_steps: ClassVar[bool] = True
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """`COPY … TO STDOUT` of the run's table into a temporary CSV file that DuckDB loads
+        into a table of the same columns and matching types (quoted empty strings stay
+        strings, unquoted empties are NULL)."""
+        source = run_schema(run_tag, schema)
+        with tempfile.TemporaryDirectory(prefix="subops-read-") as tmp, self.connect() as pg:
+            columns = pg.execute(
+                "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 "
+                "AND NOT a.attisdropped ORDER BY a.attnum",
+                (source, table),
+            ).fetchall()
+            if not columns:
+                raise RuntimeError(
+                    f"{source}.{table} does not exist on {self.describe()}: the dbt step did not "
+                    "build it — see the run's dbt log"
+                )
+            csv = Path(tmp) / "table.csv"
+            copy = sql.SQL("COPY {} TO STDOUT (FORMAT csv)").format(sql.Identifier(source, table))
+            with pg.cursor() as cur, cur.copy(copy) as cp, csv.open("wb") as fh:
+                for chunk in cp:
+                    fh.write(chunk)
+            target = f"{duck_quote(schema)}.{duck_quote(table)}"
+            into.execute(f"CREATE SCHEMA IF NOT EXISTS {duck_quote(schema)}")
+            ddl = ", ".join(f"{duck_quote(c)} {duck_type(t)}" for c, t in columns)
+            into.execute(f"CREATE OR REPLACE TABLE {target} ({ddl})")
+            into.execute(
+                f"COPY {target} FROM '{_sql_str(str(csv))}' "
+                "(FORMAT csv, HEADER false, ALLOW_QUOTED_NULLS false)"
+            )
+            return int(into.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Each DuckDB table into the run's schema (dropped first), by COPY, in one
+        transaction; the publication's grants cover them."""
+        counts: dict[str, int] = {}
+        with tempfile.TemporaryDirectory(prefix="subops-write-") as tmp, self.connect() as pg:
+            for schema, table in tables:
+                target = run_schema(run_tag, schema)
+                pg.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(target, table)))
+                counts[f"{schema}.{table}"] = self._copy_table(
+                    src, pg, schema, target, table, duckdb_columns(src, schema, table), Path(tmp)
+                )
+            pg.commit()
+        return counts
 
     # --- publish / discard -------------------------------------------------------------------
     def publish(self, run_tag: str) -> None:

@@ -10,10 +10,11 @@ the catalog (registering the raw tables, publishing, discarding) runs in a short
 (`python -m pipelines.targets.spark <op>`) before or after dbt, never beside it. Readers do not
 open the catalog at all: they read the served tables' Parquet files (`read_connection`).
 
-Ship: DuckDB writes each `raw` table of the build file as one Parquet file
-(`<spark>/raw/<tag>/<table>/data.parquet`; DECIMAL(p,s) stays DECIMAL(p,s), TIMESTAMP travels as
-UTC instants and reads back as the same wall time in the session's UTC zone), and the child
-process creates `run_<tag>_raw.<table> USING parquet LOCATION` over it.
+Ship: DuckDB writes each table of the build file that a dbt source reads (`base.shipped_tables`:
+the `raw` tables, `quarantine.rows`/`files`, `audit.reference_breaches`) as one Parquet file
+(`<spark>/raw/<tag>/<schema>/<table>/data.parquet`; DECIMAL(p,s) stays DECIMAL(p,s), TIMESTAMP
+travels as UTC instants and reads back as the same wall time in the session's UTC zone), and the
+child process creates `run_<tag>_<schema>.<table> USING parquet LOCATION` over it.
 Publish (checks passed): for every layer, `CREATE OR REPLACE VIEW <layer>.<x> AS SELECT * FROM
 run_<tag>_<layer>.<x>` — each view switches atomically, but Spark has no transaction spanning
 several views, so a reader of the views may see one view of the old run beside one of the new
@@ -40,13 +41,14 @@ import duckdb
 
 from pipelines.settings import Settings
 from pipelines.targets.base import (
-    RAW_SCHEMA,
+    LOADER_SCHEMAS,
     RUN_LAYERS,
     EngineTarget,
     check_tag,
     duck_quote,
-    raw_tables,
+    duckdb_columns,
     run_schema,
+    shipped_tables,
 )
 
 #: the Spark folder (warehouse, metastore, shipped raw files, published.json); default
@@ -157,6 +159,7 @@ class SparkTarget(EngineTarget):
         return spark_conf(self.folder, self.driver_memory)
 
     def raw_dir(self, run_tag: str) -> Path:
+        """Where a run's shipped tables' files are: `<schema>/<table>/data.parquet`."""
         return self.folder / "raw" / check_tag(run_tag)
 
     # --- dbt -----------------------------------------------------------------------------
@@ -170,8 +173,8 @@ class SparkTarget(EngineTarget):
 
     # --- ship ----------------------------------------------------------------------------
     def ship(self, build_file: Path, run_tag: str) -> dict[str, int]:
-        """Each raw table → one Parquet file (DuckDB), then `run_<tag>_raw` over the files
-        (child process). Drops what an earlier attempt of the run, or an unpublished run,
+        """Each source table → one Parquet file (DuckDB), then `run_<tag>_<schema>` over the
+        files (child process). Drops what an earlier attempt of the run, or an unpublished run,
         left."""
         check_java()
         out = self.raw_dir(run_tag)
@@ -180,9 +183,57 @@ class SparkTarget(EngineTarget):
         counts: dict[str, int] = {}
         with contextlib.closing(duckdb.connect(str(build_file), read_only=True)) as src:
             src.execute("SET TimeZone = 'UTC'")
-            for table, columns in raw_tables(src).items():
-                counts[table] = _write_parquet(src, table, columns, out / table / "data.parquet")
-        self._child("register", run_tag=run_tag, raw_dir=str(out), tables=sorted(counts))
+            tables = shipped_tables(src)
+            for (schema, table), columns in tables.items():
+                path = out / schema / table / "data.parquet"
+                counts[f"{schema}.{table}"] = _write_parquet(src, schema, table, columns, path)
+        self._child("register", run_tag=run_tag, raw_dir=str(out), tables=sorted(tables))
+        return counts
+
+    # --- tables written outside dbt (renewal risk) --------------------------------------------
+    runs_model_steps: ClassVar[bool] = True
+
+    def table_dir(self, run_tag: str, schema: str, table: str) -> Path:
+        """Where dbt wrote the run's `<schema>.<table>`: the session's default location of a
+        managed table (`<warehouse>/<database>.db/<table>`)."""
+        return self.folder / "warehouse" / f"{run_schema(run_tag, schema)}.db" / table
+
+    def read_table(self, run_tag: str, schema: str, table: str, into: Any) -> int:
+        """The run's table's Parquet files read by DuckDB straight from the warehouse folder (no
+        JVM; the metastore is not opened); timestamps as the UTC wall time."""
+        folder = self.table_dir(run_tag, schema, table)
+        files = sorted(folder.glob("*.parquet"))
+        if not files:
+            raise RuntimeError(
+                f"{run_schema(run_tag, schema)}.{table} has no Parquet files in {folder}: the "
+                "dbt step did not build it — see the run's dbt log"
+            )
+        scan = f"read_parquet({_duck_str(str(folder / '*.parquet'))})"
+        described = into.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        select = ", ".join(
+            f"CAST({duck_quote(c)} AS TIMESTAMP) AS {duck_quote(c)}"
+            if t.upper().startswith("TIMESTAMP")
+            else duck_quote(c)
+            for c, t, *_ in described
+        )
+        target = f"{duck_quote(schema)}.{duck_quote(table)}"
+        into.execute(f"CREATE SCHEMA IF NOT EXISTS {duck_quote(schema)}")
+        into.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {scan}")
+        return int(into.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
+
+    def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
+        """Each DuckDB table as one Parquet file beside the run's shipped ones, then registered
+        in the run's database (child process: dbt has finished, the metastore is free)."""
+        counts: dict[str, int] = {}
+        registered = []
+        src.execute("SET TimeZone = 'UTC'")
+        for schema, table in tables:
+            path = self.raw_dir(run_tag) / schema / table / "data.parquet"
+            shutil.rmtree(path.parent, ignore_errors=True)
+            columns = duckdb_columns(src, schema, table)
+            counts[f"{schema}.{table}"] = _write_parquet(src, schema, table, columns, path)
+            registered.append([run_schema(run_tag, schema), table, str(path.parent)])
+        self._child("register_tables", run_tag=run_tag, tables=registered)
         return counts
 
     # --- publish / discard -------------------------------------------------------------------
@@ -383,17 +434,25 @@ def parquet_select(column: str, duckdb_type: str) -> str:
     return duck_quote(column)
 
 
+def _duck_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _write_parquet(
-    con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]], path: Path
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    columns: list[tuple[str, str]],
+    path: Path,
 ) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
+    source = f"{duck_quote(schema)}.{duck_quote(table)}"
     select = ", ".join(parquet_select(c, t) for c, t in columns)
     con.execute(
-        f"COPY (SELECT {select} FROM {RAW_SCHEMA}.{duck_quote(table)}) "
+        f"COPY (SELECT {select} FROM {source}) "
         f"TO '{str(path).replace(chr(39), chr(39) * 2)}' (FORMAT parquet)"
     )
-    n = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{duck_quote(table)}").fetchall()[0][0]
-    return int(n)
+    return int(con.execute(f"SELECT count(*) FROM {source}").fetchall()[0][0])
 
 
 # --- catalog operations (child process) ------------------------------------------------------
@@ -429,18 +488,32 @@ def _run_tags(spark: Any) -> set[str]:
 
 
 def _op_register(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
-    """`run_<tag>_raw` over the shipped files; first drop this run's databases and every run's
-    that is neither published nor the previous one (orphans: one writer at a time)."""
+    """`run_<tag>_<schema>` (raw, quarantine, audit) over the shipped files; first drop this
+    run's databases and every run's that is neither published nor the previous one (orphans:
+    one writer at a time)."""
     tag = args["run_tag"]
     keep = _published(folder)
     for other in _run_tags(spark) - keep:
         _drop_run(spark, other)
-    raw = run_schema(tag, RAW_SCHEMA)
-    spark.sql(f"CREATE DATABASE {_q(raw)}")
-    for table in args["tables"]:
-        location = Path(args["raw_dir"]) / table
+    for schema in LOADER_SCHEMAS:
+        # every loader schema, even one no source reads: publication switches them all
+        spark.sql(f"CREATE DATABASE {_q(run_schema(tag, schema))}")
+    for schema, table in args["tables"]:
+        location = Path(args["raw_dir"]) / schema / table
         spark.sql(
-            f"CREATE TABLE {_q(raw)}.{_q(table)} USING parquet LOCATION {_path_literal(location)}"
+            f"CREATE TABLE {_q(run_schema(tag, schema))}.{_q(table)} USING parquet "
+            f"LOCATION {_path_literal(location)}"
+        )
+    return {"tables": len(args["tables"])}
+
+
+def _op_register_tables(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
+    """Tables written outside dbt (renewal risk) into a run's database, over their files."""
+    for database, table, location in args["tables"]:
+        spark.sql(f"DROP TABLE IF EXISTS {_q(database)}.{_q(table)}")
+        spark.sql(
+            f"CREATE TABLE {_q(database)}.{_q(table)} USING parquet "
+            f"LOCATION {_path_literal(Path(location))}"
         )
     return {"tables": len(args["tables"])}
 
@@ -508,6 +581,7 @@ def _op_sql(spark: Any, folder: Path, args: dict[str, Any]) -> dict[str, Any]:
 
 _OPS = {
     "register": _op_register,
+    "register_tables": _op_register_tables,
     "publish": _op_publish,
     "discard": _op_discard,
     "sql": _op_sql,

@@ -143,7 +143,7 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         if target.is_server:
             shipped = target.ship(path, tag)
             context.log.info(
-                f"shipped {len(shipped)} raw tables ({sum(shipped.values())} rows) to "
+                f"shipped {len(shipped)} source tables ({sum(shipped.values())} rows) to "
                 f"{target.describe()}"
             )
             dbt_vars = {**dbt_vars, **target.dbt_vars(tag)}

@@ -1,11 +1,18 @@
 """Renewal risk as an asset of the build: after the dbt step (it reads the dbt features), before
 publication (the two marts it writes are in the build file, published with everything else or
-not at all). Its blocking check stops publication when the marts are not well-formed."""
+not at all). Its blocking check stops publication when the marts are not well-formed.
+
+On a server target that can take them (PostgreSQL: `EngineTarget.runs_model_steps`) the features
+are read from the run's schema there into an in-memory DuckDB, the model runs as on DuckDB, and
+the two marts are written into the run's `marts` schema, published with the rest. Elsewhere
+(Spark) the step records that it did not run."""
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator, Sequence
 
 import dagster as dg
+import duckdb
 
 from pipelines.defs.ingest.assets import record_checks
 from pipelines.defs.resources import WRITER_POOL, WarehouseResource
@@ -13,11 +20,14 @@ from pipelines.ingest.checks import CheckOutcome
 from pipelines.intelligence.renewal_risk import (
     FEATURES_TABLE,
     HEALTH_DESCRIPTION,
+    HEALTH_TABLE,
     QUALITY_DESCRIPTION,
+    QUALITY_TABLE,
+    RiskResult,
     build_renewal_risk,
     health_problems,
 )
-from pipelines.targets import get_target
+from pipelines.targets import EngineTarget, get_target, run_tag_for
 from pipelines.warehouse.publish import build_info, connect_build
 
 HEALTH_KEY = dg.AssetKey(["marts", "account_health"])
@@ -53,10 +63,10 @@ def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         """Backtest and score renewal risk from the dbt features (docs/metrics.md M1)."""
         settings = warehouse.settings()
         target = get_target(settings)
-        if target.is_server:
-            # the features are dbt models built on the server, not in this build file: the
-            # model does not run there yet (docs/engines.md, "What runs where")
-            note = f"renewal risk is not computed on {target.describe()} (DuckDB target only)"
+        if target.is_server and not target.runs_model_steps:
+            # the features are dbt models built on the server, not in this build file, and this
+            # target cannot take tables written outside dbt (docs/engines.md, "What runs where")
+            note = f"renewal risk is not computed on {target.describe()}"
             context.log.warning(note)
             yield dg.MaterializeResult(asset_key=HEALTH_KEY, metadata={"skipped": note})
             yield dg.MaterializeResult(asset_key=QUALITY_KEY, metadata={"skipped": note})
@@ -66,9 +76,12 @@ def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
             return
         path = warehouse.build_path(context.run_id)
         as_of = build_info(path)["as_of_date"]
+        if target.is_server:
+            result, problems = score_on_target(target, run_tag_for(context.run_id), as_of)
         with contextlib.closing(connect_build(path, settings)) as con:
-            result = build_renewal_risk(con, as_of)
-            problems = health_problems(con, as_of)
+            if not target.is_server:
+                result = build_renewal_risk(con, as_of)
+                problems = health_problems(con, as_of)
             outcome = CheckOutcome(
                 CHECK_NAME,
                 not problems,
@@ -94,3 +107,21 @@ def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         )
 
     return renewal_risk
+
+
+def score_on_target(
+    target: EngineTarget, run_tag: str, as_of: dt.date
+) -> tuple[RiskResult, list[str]]:
+    """Renewal risk on a server target: the run's features into an in-memory DuckDB, the model
+    as on DuckDB, and — when the marts are well-formed — both marts into the run's schema."""
+    schema, table = FEATURES_TABLE.split(".")
+    with contextlib.closing(duckdb.connect(config={"threads": 1})) as mem:
+        mem.execute("SET TimeZone = 'UTC'")
+        mem.execute("CREATE SCHEMA IF NOT EXISTS marts")
+        target.read_table(run_tag, schema, table, mem)
+        result = build_renewal_risk(mem, as_of)
+        problems = health_problems(mem, as_of)
+        if not problems:
+            marts = [tuple(HEALTH_TABLE.split(".")), tuple(QUALITY_TABLE.split("."))]
+            target.write_tables(mem, marts, run_tag)  # type: ignore[arg-type]
+    return result, problems
