@@ -40,7 +40,7 @@ demo: manifest  ## sample company → warehouse → dashboard (prints its URL)
 	$(BIN)/subops demo
 
 test: manifest  ## every test: unit, dbt, integration, browser (not the engines: test-engines)
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --ignore=tests/engines
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder --ignore=tests/engines --durations=20
 
 test-engines: manifest $(VENV)/.installed-engines  ## the pipeline on PostgreSQL and Spark = DuckDB (needs initdb/pg_ctl, java)
 	$(BIN)/pytest tests/engines -v
