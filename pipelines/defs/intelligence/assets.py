@@ -2,10 +2,10 @@
 publication (the two marts it writes are in the build file, published with everything else or
 not at all). Its blocking check stops publication when the marts are not well-formed.
 
-On a server target that can take them (PostgreSQL: `EngineTarget.runs_model_steps`) the features
-are read from the run's schema there into an in-memory DuckDB, the model runs as on DuckDB, and
-the two marts are written into the run's `marts` schema, published with the rest. Elsewhere
-(Spark) the step records that it did not run."""
+On a server target (PostgreSQL, Spark: `EngineTarget.runs_model_steps`) the features are read
+from the run's schema there into an in-memory DuckDB under the build's memory bound, the model
+runs as on DuckDB, and the two marts are written into the run's `marts` schema, published with
+the rest. A target that cannot take tables written outside dbt records that the step did not run."""
 
 import contextlib
 import datetime as dt
@@ -77,7 +77,8 @@ def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         path = warehouse.build_path(context.run_id)
         as_of = build_info(path)["as_of_date"]
         if target.is_server:
-            result, problems = score_on_target(target, run_tag_for(context.run_id), as_of)
+            tag = run_tag_for(context.run_id)
+            result, problems = score_on_target(target, tag, as_of, settings.build_memory_limit)
         with contextlib.closing(connect_build(path, settings)) as con:
             if not target.is_server:
                 result = build_renewal_risk(con, as_of)
@@ -110,12 +111,13 @@ def renewal_risk_assets(upstream: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
 
 
 def score_on_target(
-    target: EngineTarget, run_tag: str, as_of: dt.date
+    target: EngineTarget, run_tag: str, as_of: dt.date, memory_limit: str
 ) -> tuple[RiskResult, list[str]]:
     """Renewal risk on a server target: the run's features into an in-memory DuckDB, the model
     as on DuckDB, and — when the marts are well-formed — both marts into the run's schema."""
     schema, table = FEATURES_TABLE.split(".")
-    with contextlib.closing(duckdb.connect(config={"threads": 1})) as mem:
+    config = {"threads": 1, "memory_limit": memory_limit.replace(" ", "")}
+    with contextlib.closing(duckdb.connect(config=config)) as mem:
         mem.execute("SET TimeZone = 'UTC'")
         mem.execute("CREATE SCHEMA IF NOT EXISTS marts")
         target.read_table(run_tag, schema, table, mem)
