@@ -102,11 +102,11 @@ class Settings(BaseSettings):
         description="where dbt builds and serves the marts: duckdb (the build file), postgres or "
         "spark (raw tables are shipped there from the DuckDB build file)",
     )
-    dashboard_target: Literal["duckdb", "postgres"] = Field(
+    dashboard_target: Literal["duckdb", "postgres", "spark"] = Field(
         "duckdb",
-        description="where the dashboard reads the marts: duckdb (the published file) or "
-        "postgres (the served schemas, as the read-only role; the audit trail still from the "
-        "published file)",
+        description="where the dashboard reads the marts: duckdb (the published file), "
+        "postgres (the served schemas, as the read-only role) or spark (the served run's "
+        "Parquet files, read by DuckDB); the audit trail still from the published file",
     )
     # PostgreSQL (target postgres). The passwords are read from the environment only
     # (SUBOPS_PG_PASSWORD, SUBOPS_PG_READER_PASSWORD, or libpq's PGPASSWORD / ~/.pgpass).

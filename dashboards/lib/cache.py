@@ -23,20 +23,20 @@ from dashboards.lib import (
     queries_revenue,
     queries_risk,
 )
-from dashboards.lib.served import ServedMarts
+from dashboards.lib.served import ServedMarts, ServedParquet
 from pipelines.settings import get_settings
 
 
 @dataclass(frozen=True)
 class Warehouse:
     """The published warehouse file as this rerun sees it; `served`: read the marts from a
-    server target instead (SUBOPS_DASHBOARD_TARGET=postgres; the file still holds the audit
+    server target instead (SUBOPS_DASHBOARD_TARGET=postgres|spark; the file still holds the audit
     trail, and its mtime still versions the cache: a server build publishes it last)."""
 
     configured: Path
     resolved: Path
     mtime_ns: int
-    served: ServedMarts | None = None
+    served: ServedMarts | ServedParquet | None = None
 
 
 def locate() -> Warehouse | None:
@@ -48,9 +48,11 @@ def locate() -> Warehouse | None:
         mtime_ns = resolved.stat().st_mtime_ns
     except (FileNotFoundError, OSError):
         return None
-    served = None
-    if settings.dashboard_target != "duckdb":
+    served: ServedMarts | ServedParquet | None = None
+    if settings.dashboard_target == "postgres":
         served = ServedMarts.from_settings(settings, resolved)
+    elif settings.dashboard_target == "spark":
+        served = ServedParquet.from_settings(settings, resolved)
     return Warehouse(configured, resolved, mtime_ns, served)
 
 
@@ -68,10 +70,11 @@ REGISTRY = {
 
 @st.cache_data(show_spinner=False, max_entries=512, ttl=6 * 3600)
 def _run(
-    name: str, source: str | ServedMarts, mtime_ns: int, args: tuple[Any, ...]
+    name: str, source: str | ServedMarts | ServedParquet, mtime_ns: int, args: tuple[Any, ...]
 ) -> pd.DataFrame:
     del mtime_ns  # part of the cache key only
-    return REGISTRY[name](source if isinstance(source, ServedMarts) else Path(source), *args)
+    served = isinstance(source, ServedMarts | ServedParquet)
+    return REGISTRY[name](source if served else Path(source), *args)
 
 
 def query(wh: Warehouse, name: str, *args: Any) -> pd.DataFrame:

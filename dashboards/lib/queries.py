@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from dashboards.lib.query_filters import period
-from dashboards.lib.served import ServedConnection, ServedMarts
+from dashboards.lib.served import ServedConnection, ServedMarts, ServedParquet
 from pipelines.warehouse.readonly import connect_readonly
 
 #: The v1 public marts of docs/warehouse.md.
@@ -130,13 +130,22 @@ _POOL_LOCK = threading.Lock()
 _POOL_KEEP = 3
 
 
-def _shared(path: Path) -> duckdb.DuckDBPyConnection:
-    """The pooled read-only connection of this build file (opened on first use)."""
-    key = (str(path), path.stat().st_mtime_ns) if path.exists() else (str(path), 0)
+def _shared(path: Path | ServedParquet) -> duckdb.DuckDBPyConnection:
+    """The pooled read-only connection of this build file (opened on first use); for a Spark
+    target's served run, the in-memory connection over its files (`ServedParquet.connect`)."""
+    file = path.build_file if isinstance(path, ServedParquet) else path
+    key = (str(file), file.stat().st_mtime_ns if file.exists() else 0)
+    if isinstance(path, ServedParquet):
+        key = (f"{key[0]}|spark:{path.folder}:{path.run_tag}", key[1])
     with _POOL_LOCK:
         con = _POOL.get(key)
         if con is None:
-            con = connect_readonly(path)
+            if isinstance(path, ServedParquet):
+                from pipelines.settings import get_settings
+
+                con = path.connect(get_settings().sql_memory_limit)
+            else:
+                con = connect_readonly(path)
             _POOL[key] = con
             while len(_POOL) > _POOL_KEEP:  # older builds: nobody reads them any more
                 _POOL.pop(next(iter(_POOL))).close()
@@ -151,12 +160,13 @@ def release() -> None:
 
 
 @contextmanager
-def connection(path: Path | ServedMarts) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(path: Path | ServedMarts | ServedParquet) -> Iterator[duckdb.DuckDBPyConnection]:
     """A cursor on the build's pooled read-only connection for a batch of statements, closed
     after. Cursors are per thread, so concurrent sessions never share one; statements use
     qualified `schema.table` names (a cursor starts without the connection's search path).
     `ServedMarts` (the marts served by a server target): a read-only connection there, beside
-    the published file's cursor for the audit trail (dashboards/lib/served.py)."""
+    the published file's cursor for the audit trail; `ServedParquet` (a Spark target's served
+    run): an in-memory DuckDB over its files and the published file (dashboards/lib/served.py)."""
     if isinstance(path, ServedMarts):
         with (
             closing(_shared(path.build_file).cursor()) as cur,
@@ -164,7 +174,7 @@ def connection(path: Path | ServedMarts) -> Iterator[duckdb.DuckDBPyConnection]:
         ):
             yield served  # type: ignore[misc]
         return
-    with closing(_shared(Path(path)).cursor()) as cur:
+    with closing(_shared(path if isinstance(path, ServedParquet) else Path(path)).cursor()) as cur:
         yield cur
 
 

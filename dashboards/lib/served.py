@@ -1,4 +1,4 @@
-"""The dashboard over a server target's served marts (`SUBOPS_DASHBOARD_TARGET=postgres`).
+"""The dashboard over a server target's served marts (`SUBOPS_DASHBOARD_TARGET=postgres|spark`).
 
 By default the dashboard reads the published DuckDB file. When the marts are built and served by
 PostgreSQL (docs/engines.md), it can read them there instead, as the read-only role
@@ -9,22 +9,30 @@ statement goes to PostgreSQL when it reads a `"marts".` relation, to the DuckDB 
 (`route`). The query modules keep one SQL text; the few DuckDB spellings they use are rewritten
 for PostgreSQL by `to_postgres` (the dialect helper), and results come back as the DuckDB path
 gives them (Arrow → pandas: Decimal stays Decimal, DATE stays date).
+
+On Spark (`ServedParquet`) the dashboard starts no JVM: the served run's tables are Parquet
+files that `<spark>/published.json` names, so an in-memory DuckDB reads them — `marts.<x>` and
+`semantic.<x>` are views over the files, the audit trail and the quarantine views over the
+published file attached read-only — and the page SQL runs unchanged on one connection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
-#: the dashboard targets (`SUBOPS_DASHBOARD_TARGET`); Spark's reader is `subops sql` only
-DASHBOARD_TARGETS = ("duckdb", "postgres")
+from pipelines.targets.base import duck_quote
+from pipelines.warehouse.readonly import MAX_READ_THREADS
+
 #: a query is cancelled by the server after this long (a dashboard query is small)
 STATEMENT_TIMEOUT_MS = 60_000
 
@@ -172,3 +180,115 @@ class ServedConnection:
 
     def close(self) -> None:
         self.pg.close()
+
+
+# --- Spark: the served run's Parquet files, read by DuckDB ---------------------------------------
+
+#: the published file's schemas the dashboard reads beside the marts (what stays in DuckDB)
+_FILE_SCHEMAS = ("audit", "quarantine")
+#: the served layers read from Spark's files
+_SPARK_LAYERS = ("marts", "semantic")
+
+
+@dataclass(frozen=True)
+class ServedParquet:
+    """Where the dashboard reads on a Spark target: the Spark folder, the run its
+    `published.json` serves (so a publication changes the query cache's key), and the
+    published DuckDB file for the audit trail. Hashable, like `ServedMarts`."""
+
+    build_file: Path
+    folder: Path
+    run_tag: str
+
+    target: str = "spark"
+
+    @classmethod
+    def from_settings(cls, settings: Any, build_file: Path) -> ServedParquet:
+        from pipelines.targets.spark import spark_dir
+
+        folder = spark_dir(settings)
+        return cls(Path(build_file), folder, str((_pointer(folder) or {}).get("run_tag", "")))
+
+    def describe(self) -> str:
+        return f"spark (run {self.run_tag or 'none published'}, {self.folder})"
+
+    def connect(self, memory_limit: str) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB over the served run: views of its Parquet folders and of the
+        published file's audit trail. Only those folders are readable (`allowed_directories`),
+        then external access is off and the configuration locked, as `connect_readonly` does;
+        nothing spills to disk. The page SQL is fixed text: no user statement runs here."""
+        pointer = _pointer(self.folder)
+        if pointer is None or pointer.get("run_tag") != self.run_tag:
+            raise RuntimeError(
+                f"the run served on spark ({self.folder}) is not {self.run_tag or 'published'}"
+                " any more: reload the page (a build published a newer run)"
+            )
+        folders = {
+            layer: {
+                name: Path(str(location).removeprefix("file:"))
+                for name, location in (pointer.get("tables") or {}).get(layer, {}).items()
+            }
+            for layer in _SPARK_LAYERS
+        }
+        con = duckdb.connect(
+            ":memory:",
+            config={
+                "autoload_known_extensions": False,
+                "autoinstall_known_extensions": False,
+                "temp_directory": "",
+                "max_temp_directory_size": "0B",
+                "memory_limit": memory_limit,
+                "threads": MAX_READ_THREADS,
+            },
+        )
+        try:
+            readable = sorted({f"{p}/" for tables in folders.values() for p in tables.values()})
+            con.execute("SET allowed_directories = ?", [readable])
+            con.execute(f"ATTACH {_literal(self.build_file)} AS published (READ_ONLY)")
+            for schema in _FILE_SCHEMAS:
+                con.execute(f"CREATE SCHEMA {duck_quote(schema)}")
+                for (table,) in con.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = 'published' AND schema_name = ?",
+                    [schema],
+                ).fetchall():
+                    name = f"{duck_quote(schema)}.{duck_quote(table)}"
+                    con.execute(f"CREATE VIEW {name} AS SELECT * FROM published.{name}")
+            for layer, tables in folders.items():
+                con.execute(f"CREATE SCHEMA {duck_quote(layer)}")
+                for table, folder in sorted(tables.items()):
+                    if any(folder.glob("*.parquet")):
+                        name = f"{duck_quote(layer)}.{duck_quote(table)}"
+                        con.execute(f"CREATE VIEW {name} AS {_parquet_select(con, folder)}")
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+
+def _pointer(folder: Path) -> dict[str, Any] | None:
+    """The Spark folder's published.json (what `SparkTarget.pointer` reads), None before one."""
+    from pipelines.targets.spark import POINTER
+
+    path = Path(folder) / POINTER
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, folder: Path) -> str:
+    """SELECT over one Spark table's Parquet files, typed as the DuckDB build types the mart:
+    Spark writes TIMESTAMP as a UTC instant, read back as its UTC wall time (TIMESTAMP)."""
+    scan = f"read_parquet({_literal(folder / '*.parquet')})"
+    columns = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    select = ", ".join(
+        f"timezone('UTC', {duck_quote(c)}) AS {duck_quote(c)}"
+        if str(t).upper().startswith("TIMESTAMP WITH")
+        else duck_quote(c)
+        for c, t, *_ in columns
+    )
+    return f"SELECT {select} FROM {scan}"

@@ -121,3 +121,78 @@ class PgCluster:
         return psycopg.connect(
             host=self.host, port=self.port, user=user or self.admin, dbname=self.dbname
         )
+
+
+# --- the dashboard on a served target -------------------------------------------------------
+
+
+def _rows(df: Any) -> list[tuple]:
+    """A frame's rows with NaN/NaT as None (engines agree on values, not on pandas' fill)."""
+    import pandas as pd
+
+    def plain(v: Any) -> Any:
+        return None if v is None or v is pd.NaT or (isinstance(v, float) and v != v) else v
+
+    return [tuple(plain(v) for v in r) for r in df.astype(object).itertuples(index=False)]
+
+
+def _same(a: Any, b: Any) -> bool:
+    import math
+
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9)
+    return a == b
+
+
+def assert_pages_read_as_on_duckdb(
+    duckdb_build: Built, source: Any, env: dict[str, Any], monkeypatch: Any
+) -> None:
+    """Every page's queries (recorded on a render of the DuckDB build: dashboards/timing.py),
+    replayed on `source` (the served marts of a target), give the same frames as on the DuckDB
+    build; then every page renders with the target's settings (`env`, as SUBOPS_* variables)
+    without an error. Only queries that read the marts alone are compared: the audit trail is
+    each build's own (two builds, two run ids)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards import timing
+    from dashboards.lib import cache, queries, served
+
+    duck = duckdb_build.settings.current_warehouse.resolve()
+    statements: list[str] = []
+    fetch = queries.fetch
+    monkeypatch.setattr(
+        queries,
+        "fetch",
+        lambda con, sql, params=(): statements.append(sql) or fetch(con, sql, params),
+    )
+    compared, differ = set(), []
+    for page, calls in timing.record(duckdb_build.settings.warehouse_dir).items():
+        for name, args in calls:
+            expected = cache.REGISTRY[name](duck, *args)
+            statements.clear()
+            got = cache.REGISTRY[name](source, *args)
+            if not statements or {served.route(sql) for sql in statements} != {"postgres"}:
+                continue  # reads the audit trail or the catalogue ("postgres": reads marts)
+            compared.add(name)
+            ok = list(got.columns) == list(expected.columns) and len(got) == len(expected)
+            ok = ok and all(
+                all(_same(x, y) for x, y in zip(r, s, strict=True))
+                for r, s in zip(_rows(expected), _rows(got), strict=True)
+            )
+            if not ok:
+                differ.append(f"{page}: {name}{args}")
+    assert not differ, differ
+    assert len(compared) >= 30, sorted(compared)
+
+    for key, value in env.items():
+        monkeypatch.setenv(f"SUBOPS_{key.upper()}", str(value))
+    at = AppTest.from_file(str(timing.ENTRY), default_timeout=120)
+    top = cache.REGISTRY["top_accounts"](source)
+    for page in timing.PAGES:
+        st.cache_data.clear()
+        if page.endswith("account_360.py"):
+            at.query_params["account"] = str(top["account_id"].iloc[0])
+        (at.run() if page == timing.PAGES[0] else at.switch_page(page).run())
+        assert not at.exception, (page, at.exception[0].message)
+        assert not [e.value for e in at.error], (page, [e.value for e in at.error])

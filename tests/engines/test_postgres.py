@@ -10,7 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from engine_builds import Built, assert_same_marts, build, marts_of
+from engine_builds import (
+    Built,
+    assert_pages_read_as_on_duckdb,
+    assert_same_marts,
+    build,
+    marts_of,
+)
 
 from pipelines.dbt_project import dbt_executable
 from pipelines.paths import DBT_PROJECT_DIR
@@ -136,24 +142,6 @@ def test_subops_sql_reads_the_served_marts_as_the_reader(pg_build, pg_cluster, m
     assert refused.exit_code == 1
 
 
-def _rows(df) -> list[tuple]:
-    """A frame's rows with NaN/NaT as None (engines agree on values, not on pandas' fill)."""
-    import pandas as pd
-
-    def plain(v):
-        return None if v is None or v is pd.NaT or (isinstance(v, float) and v != v) else v
-
-    return [tuple(plain(v) for v in r) for r in df.astype(object).itertuples(index=False)]
-
-
-def _same(a, b) -> bool:
-    import math
-
-    if isinstance(a, float) or isinstance(b, float):
-        return a is not None and b is not None and math.isclose(float(a), float(b), rel_tol=1e-9)
-    return a == b
-
-
 def test_the_dashboard_reads_the_marts_from_postgres_as_from_duckdb(
     pg_build, pg_cluster, duckdb_build, monkeypatch
 ):
@@ -162,51 +150,15 @@ def test_the_dashboard_reads_the_marts_from_postgres_as_from_duckdb(
     the same frames; then every page renders with SUBOPS_DASHBOARD_TARGET=postgres without an
     error. Queries of the audit trail read the published DuckDB file on both (not compared:
     two builds, two run ids)."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+    from dashboards.lib import served
 
-    from dashboards import timing
-    from dashboards.lib import cache, served
-
-    duck = duckdb_build.settings.current_warehouse.resolve()
     settings = pg_build.settings.model_copy(update={"dashboard_target": "postgres"})
     source = served.ServedMarts.from_settings(settings, settings.current_warehouse.resolve())
-    routes: list[str] = []
-    route = served.route
-    monkeypatch.setattr(served, "route", lambda sql: routes.append(route(sql)) or routes[-1])
-    compared, differ = set(), []
-    for page, calls in timing.record(duckdb_build.settings.warehouse_dir).items():
-        for name, args in calls:
-            expected = cache.REGISTRY[name](duck, *args)
-            routes.clear()
-            got = cache.REGISTRY[name](source, *args)
-            if set(routes) != {"postgres"}:
-                continue
-            compared.add(name)
-            ok = list(got.columns) == list(expected.columns) and len(got) == len(expected)
-            ok = ok and all(
-                all(_same(x, y) for x, y in zip(r, s, strict=True))
-                for r, s in zip(_rows(expected), _rows(got), strict=True)
-            )
-            if not ok:
-                differ.append(f"{page}: {name}{args}")
-    assert not differ, differ
-    assert len(compared) >= 30, sorted(compared)
-
-    for key, value in {
+    env = {
         "warehouse_dir": settings.warehouse_dir,
         "dashboard_target": "postgres",
         "pg_host": settings.pg_host,
         "pg_port": settings.pg_port,
         "pg_dbname": settings.pg_dbname,
-    }.items():
-        monkeypatch.setenv(f"SUBOPS_{key.upper()}", str(value))
-    at = AppTest.from_file(str(timing.ENTRY), default_timeout=120)
-    top = cache.REGISTRY["top_accounts"](source)
-    for page in timing.PAGES:
-        st.cache_data.clear()
-        if page.endswith("account_360.py"):
-            at.query_params["account"] = str(top["account_id"].iloc[0])
-        (at.run() if page == timing.PAGES[0] else at.switch_page(page).run())
-        assert not at.exception, (page, at.exception[0].message)
-        assert not [e.value for e in at.error], (page, [e.value for e in at.error])
+    }
+    assert_pages_read_as_on_duckdb(duckdb_build, source, env, monkeypatch)

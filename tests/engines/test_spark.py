@@ -13,7 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from engine_builds import Built, assert_same_marts, build, canonical
+from engine_builds import (
+    Built,
+    assert_pages_read_as_on_duckdb,
+    assert_same_marts,
+    build,
+    canonical,
+)
 
 from pipelines.dbt_project import dbt_executable
 from pipelines.paths import DBT_PROJECT_DIR
@@ -84,6 +90,37 @@ def test_spark_marts_equal_duckdb_marts_row_for_row(spark_build, duckdb_marts):
     assert len(duckdb_marts) >= 20
     assert {"account_health", "model_quality"} <= set(got)  # renewal risk runs there too
     assert_same_marts(duckdb_marts, got, "spark")
+
+
+def test_the_dashboard_reads_the_served_run_as_from_duckdb(spark_build, duckdb_build, monkeypatch):
+    """SUBOPS_DASHBOARD_TARGET=spark: the dashboard reads the served run's Parquet files through
+    an in-memory DuckDB (no JVM), every page's queries give the DuckDB build's frames and every
+    page renders; the reader cannot read files outside the served run, and a newer publication
+    is noticed instead of served stale."""
+    import duckdb
+
+    from dashboards.lib import served
+
+    settings = spark_build.settings.model_copy(update={"dashboard_target": "spark"})
+    source = served.ServedParquet.from_settings(settings, settings.current_warehouse.resolve())
+    assert source.run_tag == _target(spark_build).pointer()["run_tag"]
+    env = {"warehouse_dir": settings.warehouse_dir, "dashboard_target": "spark"}
+    monkeypatch.setenv("SUBOPS_SPARK_DIR", str(source.folder))
+    assert_pages_read_as_on_duckdb(duckdb_build, source, env, monkeypatch)
+
+    con = source.connect("256MB")
+    try:
+        assert con.sql("select count(*) from marts.kpi_monthly").fetchall()[0][0] > 0
+        assert con.sql("select count(*) from audit.runs").fetchall()[0][0] >= 1
+        with pytest.raises(duckdb.PermissionException):
+            con.sql("select * from read_csv('/etc/passwd')").fetchall()
+        with pytest.raises(duckdb.Error, match="locked"):
+            con.execute("SET enable_external_access = true")
+    finally:
+        con.close()
+    stale = served.ServedParquet(source.build_file, source.folder, "notserved")
+    with pytest.raises(RuntimeError, match="reload the page"):
+        stale.connect("256MB")
 
 
 RUN_DATABASES = RUN_LAYERS  # raw, quarantine, audit, the dbt schemas (seeds: reference)
