@@ -28,6 +28,14 @@ PAGES: tuple[str, ...] = PAGE_SCRIPTS
 Call = tuple[str, tuple[Any, ...]]
 
 
+def use_app_config() -> None:
+    """The runner options of dashboards/.streamlit/config.toml for in-process runs: `streamlit
+    run` reads that file, AppTest does not (no magic: see the file)."""
+    from streamlit import config
+
+    config.set_option("runner.magicEnabled", False)
+
+
 def record(warehouse_dir: Path) -> dict[str, list[Call]]:
     """The query calls each page makes on its first render (default filters)."""
     import streamlit as st
@@ -35,6 +43,7 @@ def record(warehouse_dir: Path) -> dict[str, list[Call]]:
 
     from dashboards.lib import cache
 
+    use_app_config()
     before = os.environ.get("SUBOPS_WAREHOUSE_DIR")
     os.environ["SUBOPS_WAREHOUSE_DIR"] = str(warehouse_dir)
     calls: list[Call] = []

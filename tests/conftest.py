@@ -57,6 +57,13 @@ SLOW_MODULES: dict[str, int] = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Pages run in-process (AppTest) with the dashboard's own runner options."""
+    from dashboards.timing import use_app_config
+
+    use_app_config()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Longest modules first (a stable sort: tests keep their order within a module). A module
     of the list that no longer exists stops the run: renamed, it would lose its place."""
