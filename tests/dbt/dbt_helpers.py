@@ -26,11 +26,14 @@ def make_dev_db() -> ModuleType:
     return module
 
 
-def dbt_build(db: Path, tmp: Path, as_of: str, *, unit_tests: bool = True) -> None:
+def dbt_build(
+    db: Path, tmp: Path, as_of: str, *, unit_tests: bool = True, upstream_of: tuple[str, ...] = ()
+) -> None:
     """`dbt build` (models and all tests) on `db` as of `as_of`, target and logs under `tmp`;
     fails the test with the tail of dbt's output. The unit tests run on fixed inputs, whatever
     the database: one build per session runs them (test_dbt_build.py), the others pass
-    `unit_tests=False`."""
+    `unit_tests=False`. `upstream_of`: only these models and everything they read (`+model`),
+    with their tests — what a module checks, not the whole project again."""
     env = {
         **os.environ,
         "SUBOPS_DBT_DUCKDB_PATH": str(db),
@@ -51,6 +54,11 @@ def dbt_build(db: Path, tmp: Path, as_of: str, *, unit_tests: bool = True) -> No
             "--log-path",
             str(tmp / "logs"),
             *([] if unit_tests else ["--exclude-resource-type", "unit_test"]),
+            *(
+                ["--select", *(f"+{m}" for m in upstream_of), "--indirect-selection", "cautious"]
+                if upstream_of
+                else []
+            ),
         ],
         cwd=DBT_DIR,
         env=env,

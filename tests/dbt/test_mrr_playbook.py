@@ -252,7 +252,18 @@ def series(periods):
 def warehouse(tmp_path_factory, periods) -> Path:
     tmp = tmp_path_factory.mktemp("dbt_mrr_playbook")
     db = make_dev_db().build_dev_db(tmp / "playbook.duckdb", raw_rows(periods))
-    dbt_build(db, tmp, AS_OF.isoformat(), unit_tests=False)
+    dbt_build(
+        db,
+        tmp,
+        AS_OF.isoformat(),
+        unit_tests=False,
+        upstream_of=(
+            "fct_mrr_monthly",
+            "fct_mrr_movements",
+            "mrr_bridge_monthly",
+            "retention_monthly",
+        ),
+    )
     return db
 
 
