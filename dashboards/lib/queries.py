@@ -125,7 +125,7 @@ def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
 
 #: Open read-only connections by (build file, mtime): opening one costs ~20 ms, a cursor on it
 #: under 1 ms, and a page runs ten queries. A published build is a new file, so it gets its own.
-_POOL: dict[tuple[str, int], duckdb.DuckDBPyConnection] = {}
+_POOL: dict[tuple[str, int, str], duckdb.DuckDBPyConnection] = {}
 _POOL_LOCK = threading.Lock()
 _POOL_KEEP = 3
 
@@ -133,14 +133,14 @@ _POOL_KEEP = 3
 def _shared(path: Path | ServedParquet) -> duckdb.DuckDBPyConnection:
     """The pooled read-only connection of this build file (opened on first use); for a Spark
     target's served run, the in-memory connection over its files (`ServedParquet.connect`)."""
-    file = path.build_file if isinstance(path, ServedParquet) else path
-    key = (str(file), file.stat().st_mtime_ns if file.exists() else 0)
-    if isinstance(path, ServedParquet):
-        key = (f"{key[0]}|spark:{path.folder}:{path.run_tag}", key[1])
+    spark = isinstance(path, ServedParquet)
+    file = path.build_file if spark else path
+    served_run = f"{path.folder}:{path.run_tag}" if spark else ""
+    key = (str(file), file.stat().st_mtime_ns if file.exists() else 0, served_run)
     with _POOL_LOCK:
         con = _POOL.get(key)
         if con is None:
-            if isinstance(path, ServedParquet):
+            if spark:
                 from pipelines.settings import get_settings
 
                 con = path.connect(get_settings().sql_memory_limit)

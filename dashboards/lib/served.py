@@ -19,7 +19,6 @@ published file attached read-only — and the page SQL runs unchanged on one con
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,14 +199,12 @@ class ServedParquet:
     folder: Path
     run_tag: str
 
-    target: str = "spark"
-
     @classmethod
     def from_settings(cls, settings: Any, build_file: Path) -> ServedParquet:
-        from pipelines.targets.spark import spark_dir
+        from pipelines.targets.spark import read_pointer, spark_dir
 
         folder = spark_dir(settings)
-        return cls(Path(build_file), folder, str((_pointer(folder) or {}).get("run_tag", "")))
+        return cls(Path(build_file), folder, str((read_pointer(folder) or {}).get("run_tag", "")))
 
     def describe(self) -> str:
         return f"spark (run {self.run_tag or 'none published'}, {self.folder})"
@@ -217,7 +214,9 @@ class ServedParquet:
         published file's audit trail. Only those folders are readable (`allowed_directories`),
         then external access is off and the configuration locked, as `connect_readonly` does;
         nothing spills to disk. The page SQL is fixed text: no user statement runs here."""
-        pointer = _pointer(self.folder)
+        from pipelines.targets.spark import parquet_table_select, read_pointer
+
+        pointer = read_pointer(self.folder)
         if pointer is None or pointer.get("run_tag") != self.run_tag:
             raise RuntimeError(
                 f"the run served on spark ({self.folder}) is not {self.run_tag or 'published'}"
@@ -244,7 +243,8 @@ class ServedParquet:
         try:
             readable = sorted({f"{p}/" for tables in folders.values() for p in tables.values()})
             con.execute("SET allowed_directories = ?", [readable])
-            con.execute(f"ATTACH {_literal(self.build_file)} AS published (READ_ONLY)")
+            published = str(self.build_file).replace("'", "''")
+            con.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
             for schema in _FILE_SCHEMAS:
                 con.execute(f"CREATE SCHEMA {duck_quote(schema)}")
                 for (table,) in con.execute(
@@ -259,36 +259,10 @@ class ServedParquet:
                 for table, folder in sorted(tables.items()):
                     if any(folder.glob("*.parquet")):
                         name = f"{duck_quote(layer)}.{duck_quote(table)}"
-                        con.execute(f"CREATE VIEW {name} AS {_parquet_select(con, folder)}")
+                        con.execute(f"CREATE VIEW {name} AS {parquet_table_select(con, folder)}")
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
         except BaseException:
             con.close()
             raise
         return con
-
-
-def _pointer(folder: Path) -> dict[str, Any] | None:
-    """The Spark folder's published.json (what `SparkTarget.pointer` reads), None before one."""
-    from pipelines.targets.spark import POINTER
-
-    path = Path(folder) / POINTER
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
-def _parquet_select(con: duckdb.DuckDBPyConnection, folder: Path) -> str:
-    """SELECT over one Spark table's Parquet files, typed as the DuckDB build types the mart:
-    Spark writes TIMESTAMP as a UTC instant, read back as its UTC wall time (TIMESTAMP)."""
-    scan = f"read_parquet({_literal(folder / '*.parquet')})"
-    columns = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-    select = ", ".join(
-        f"timezone('UTC', {duck_quote(c)}) AS {duck_quote(c)}"
-        if str(t).upper().startswith("TIMESTAMP WITH")
-        else duck_quote(c)
-        for c, t, *_ in columns
-    )
-    return f"SELECT {select} FROM {scan}"

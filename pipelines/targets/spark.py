@@ -202,23 +202,14 @@ class SparkTarget(EngineTarget):
         """The run's table's Parquet files read by DuckDB straight from the warehouse folder (no
         JVM; the metastore is not opened); timestamps as the UTC wall time."""
         folder = self.table_dir(run_tag, schema, table)
-        files = sorted(folder.glob("*.parquet"))
-        if not files:
+        if not any(folder.glob("*.parquet")):
             raise RuntimeError(
                 f"{run_schema(run_tag, schema)}.{table} has no Parquet files in {folder}: the "
                 "dbt step did not build it — see the run's dbt log"
             )
-        scan = f"read_parquet({_duck_str(str(folder / '*.parquet'))})"
-        described = into.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        select = ", ".join(
-            f"CAST({duck_quote(c)} AS TIMESTAMP) AS {duck_quote(c)}"
-            if t.upper().startswith("TIMESTAMP")
-            else duck_quote(c)
-            for c, t, *_ in described
-        )
         target = f"{duck_quote(schema)}.{duck_quote(table)}"
         into.execute(f"CREATE SCHEMA IF NOT EXISTS {duck_quote(schema)}")
-        into.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {scan}")
+        into.execute(f"CREATE OR REPLACE TABLE {target} AS {parquet_table_select(into, folder)}")
         return int(into.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0])
 
     def write_tables(self, src: Any, tables: list[tuple[str, str]], run_tag: str) -> dict[str, int]:
@@ -256,8 +247,7 @@ class SparkTarget(EngineTarget):
     def pointer(self) -> dict[str, Any] | None:
         """published.json: {run_tag, previous, tables: {layer: {name: Parquet folder}}}; None
         before the first publication."""
-        path = self.folder / POINTER
-        return json.loads(path.read_text()) if path.exists() else None
+        return read_pointer(self.folder)
 
     def published_tags(self) -> set[str]:
         p = self.pointer() or {}
@@ -432,6 +422,27 @@ def parquet_select(column: str, duckdb_type: str) -> str:
     if t in ("UUID", "JSON", "INTERVAL", "TIME") or "[" in t or t.startswith(("STRUCT", "MAP")):
         return f"CAST({duck_quote(column)} AS VARCHAR) AS {duck_quote(column)}"
     return duck_quote(column)
+
+
+def read_pointer(folder: Path) -> dict[str, Any] | None:
+    """A Spark folder's published.json (the served run and its tables' folders), None before
+    the first publication: what every reader follows."""
+    path = Path(folder) / POINTER
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def parquet_table_select(con: Any, folder: Path) -> str:
+    """DuckDB's SELECT over one Spark table's Parquet files (`folder`), typed as the DuckDB build
+    types the table: Spark writes TIMESTAMP as a UTC instant, read back as its UTC wall time."""
+    scan = f"read_parquet({_duck_str(str(folder / '*.parquet'))})"
+    described = con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+    select = ", ".join(
+        f"timezone('UTC', {duck_quote(c)}) AS {duck_quote(c)}"
+        if str(t).upper().startswith("TIMESTAMP WITH")
+        else duck_quote(c)
+        for c, t, *_ in described
+    )
+    return f"SELECT {select} FROM {scan}"
 
 
 def _duck_str(text: str) -> str:
